@@ -1,0 +1,29 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readLambdaConfig } from '../src/config';
+import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { createLogger } from '../src/log';
+import { createReceiver } from '../src/webhook/receiver';
+import { cachedSecret, secretsManagerValue } from '../src/webhook/secret-source';
+
+// Built once per cold start and shared by every invocation of this container.
+const config = readLambdaConfig(process.env);
+const logger = createLogger({ level: config.logLevel });
+
+const signingSecrets = cachedSecret(
+  secretsManagerValue(
+    new SecretsManagerClient({
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    }),
+    config.signingSecretArn,
+  ),
+  { maxAgeMs: config.secretCacheSeconds * 1000 },
+);
+
+/** `POST /webhooks/codat`: verify, validate and store one Codat connection event. */
+export const handler = createReceiver({
+  store: new DynamoDbConnectionStore(createDynamoDbClient(), config.tableName),
+  signingSecrets,
+  tombstoneTtlDays: config.tombstoneTtlDays,
+  logger,
+});

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+
+/**
+ * Serves an API Gateway HTTP API (payload 2.0) handler over Node's http server, so the local
+ * run calls exactly the code Lambda calls.
+ */
+export type HttpApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+/** Reads the body as bytes, stopping as soon as it passes `limitBytes`: it is never held whole. */
+export async function readBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) throw new BodyTooLargeError();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > limitBytes) throw new BodyTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function lambdaContext(timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
+    memoryLimitInMB: '256',
+    awsRequestId: requestId,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export interface Route {
+  method: string;
+  /** `/companies/{companyId}/connections`: each `{name}` matches one path segment. */
+  path: string;
+  handler: HttpApiHandler;
+}
+
+function compile(route: Route) {
+  const names: string[] = [];
+  const pattern = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { route, names, regex: new RegExp(`^${pattern}$`) };
+}
+
+/** Turns routes into a Node request listener that speaks API Gateway's payload format 2.0. */
+export function httpApi(routes: Route[], options: { maxBodyBytes: number; timeoutMs: number }) {
+  const compiled = routes.map(compile);
+  return async (request: IncomingMessage, response: ServerResponse) => {
+    const send = (result: APIGatewayProxyStructuredResultV2) => {
+      response.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      response.end(result.body ?? '');
+    };
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const matches = compiled.filter((entry) => entry.regex.test(url.pathname));
+    const match = matches.find((entry) => entry.route.method === request.method);
+    if (!match) {
+      const status = matches.length ? 405 : 404;
+      send({
+        statusCode: status,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: status === 405 ? 'method not allowed' : 'not found' }),
+      });
+      request.resume();
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(request, options.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      send({
+        statusCode: 413,
+        headers: { 'content-type': 'application/json', connection: 'close' },
+        body: JSON.stringify({ error: 'payload too large', limitBytes: options.maxBodyBytes }),
+      });
+      request.destroy();
+      return;
+    }
+    const values = match.regex.exec(url.pathname)?.slice(1) ?? [];
+    const pathParameters = Object.fromEntries(
+      match.names.map((name, index) => [name, decodeURIComponent(values[index] ?? '')]),
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+    }
+    const now = Date.now();
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: `${match.route.method} ${match.route.path}`,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      pathParameters,
+      requestContext: {
+        accountId: 'local',
+        apiId: 'local',
+        domainName: headers.host ?? 'localhost',
+        domainPrefix: 'local',
+        http: {
+          method: request.method ?? 'GET',
+          path: url.pathname,
+          protocol: `HTTP/${request.httpVersion}`,
+          sourceIp: request.socket.remoteAddress ?? '',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: `${match.route.method} ${match.route.path}`,
+        stage: '$default',
+        time: new Date(now).toISOString(),
+        timeEpoch: now,
+      },
+      // Base64 keeps the bytes exactly as sent: the signature covers them.
+      body: body.toString('base64'),
+      isBase64Encoded: true,
+    };
+    send(await match.route.handler(event, lambdaContext(options.timeoutMs)));
+  };
+}

@@ -1,0 +1,128 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Webhook } from 'standardwebhooks';
+import { sampleEvent } from './sample-events';
+
+const USAGE = `Usage: npm run send -- <eventType> [options]
+       npm run send -- --again
+
+Signs a realistic Codat event with the local secret, posts it to the local receiver and prints
+the answer.
+
+  <eventType>              connection.created|connected|disconnected|reconnected|failed|deleted,
+                           or any other type (answered "ignored")
+  --company <id>           company id (default: the sample company)
+  --connection <id>        connection id (default: the sample connection)
+  --status <status>        connection status (default: the one the event type usually carries)
+  --generated <date-time>  the event's generatedDate (default: now); an older one answers "stale"
+  --tamper                 change the body after signing (answers 401)
+  --again                  send the last request again, byte for byte (answers "duplicate")
+  --url <url>              receiver (default: http://127.0.0.1:\${PORT:-3000}/webhooks/codat)
+
+The secret is CODAT_WEBHOOK_SECRET, or the one npm start keeps in \${DATA_DIR:-.data}/webhook-secret.`;
+
+interface Delivery {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function readSecret(dataDir: string): string {
+  if (process.env.CODAT_WEBHOOK_SECRET) return process.env.CODAT_WEBHOOK_SECRET;
+  try {
+    return (
+      readFileSync(join(dataDir, 'webhook-secret'), 'utf8')
+        .trim()
+        .split(/[\s,]+/)[0] ?? ''
+    );
+  } catch {
+    return fail(
+      `No signing secret: set CODAT_WEBHOOK_SECRET, or run npm start once so that it keeps one in ${dataDir}.`,
+    );
+  }
+}
+
+function newDelivery(
+  eventType: string,
+  values: Record<string, string | boolean | undefined>,
+  dataDir: string,
+): Delivery {
+  const event = sampleEvent({
+    eventType,
+    companyId: values.company as string | undefined,
+    connectionId: values.connection as string | undefined,
+    status: values.status as string | undefined,
+    generatedDate: values.generated as string | undefined,
+  });
+  const body = JSON.stringify(event);
+  const signer = new Webhook(readSecret(dataDir));
+  const messageId = `msg_${event.id}`;
+  const now = new Date();
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': messageId,
+    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+    'webhook-signature': signer.sign(messageId, now, body),
+  };
+  const port = process.env.PORT ?? '3000';
+  const url = (values.url as string | undefined) ?? `http://127.0.0.1:${port}/webhooks/codat`;
+  return { url, headers, body: values.tamper ? body.replace('"Toft stores"', '"Toft st0res"') : body };
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      company: { type: 'string' },
+      connection: { type: 'string' },
+      status: { type: 'string' },
+      generated: { type: 'string' },
+      tamper: { type: 'boolean' },
+      again: { type: 'boolean' },
+      url: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+  const lastFile = join(dataDir, 'last-delivery.json');
+  let delivery: Delivery;
+  if (values.again) {
+    try {
+      delivery = JSON.parse(readFileSync(lastFile, 'utf8'));
+    } catch {
+      return fail('Nothing to send again: no earlier delivery is recorded.');
+    }
+  } else {
+    const [eventType] = positionals;
+    if (!eventType) return fail('Name the event type to send.');
+    delivery = newDelivery(eventType, values, dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(lastFile, JSON.stringify(delivery, null, 2));
+  }
+  const event = JSON.parse(delivery.body);
+  process.stdout.write(
+    `POST ${delivery.url}  ${event.eventType} ${event.id} generated ${event.generatedDate}\n`,
+  );
+  let response: Response;
+  try {
+    response = await fetch(delivery.url, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  } catch (error) {
+    return fail(
+      `Could not reach ${delivery.url} (${(error as Error).cause ?? (error as Error).message}): is npm start running?`,
+    );
+  }
+  process.stdout.write(`${response.status} ${await response.text()}\n`);
+  if (response.status >= 500) process.exitCode = 1;
+}
+
+main();

@@ -1,0 +1,41 @@
+import * as v from 'valibot';
+
+const positiveInteger = (name: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `${name} must be a whole number`),
+    v.transform(Number),
+    v.minValue(1, `${name} must be at least 1`),
+  );
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
+/** The Lambda function's environment, checked once at cold start. Required values have no default. */
+const LambdaEnvironment = v.object({
+  TABLE_NAME: v.pipe(v.string('TABLE_NAME is required'), v.nonEmpty('TABLE_NAME is required')),
+  SIGNING_SECRET_ARN: v.pipe(
+    v.string('SIGNING_SECRET_ARN is required'),
+    v.nonEmpty('SIGNING_SECRET_ARN is required'),
+  ),
+  TOMBSTONE_TTL_DAYS: v.optional(positiveInteger('TOMBSTONE_TTL_DAYS'), '30'),
+  SECRET_CACHE_SECONDS: v.optional(positiveInteger('SECRET_CACHE_SECONDS'), '300'),
+  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
+});
+
+export type LambdaConfig = ReturnType<typeof readLambdaConfig>;
+
+/** Reads and checks the environment; throws one message that lists every problem. */
+export function readLambdaConfig(env: NodeJS.ProcessEnv) {
+  const parsed = v.safeParse(LambdaEnvironment, env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  const config = parsed.output;
+  return {
+    tableName: config.TABLE_NAME,
+    signingSecretArn: config.SIGNING_SECRET_ARN,
+    tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,
+    secretCacheSeconds: config.SECRET_CACHE_SECONDS,
+    logLevel: config.LOG_LEVEL,
+  };
+}

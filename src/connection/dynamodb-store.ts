@@ -1,0 +1,185 @@
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+  paginateQuery,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Connection } from './schema';
+import {
+  type ConnectionChange,
+  type ConnectionStore,
+  StorageUnavailableError,
+  type StoredConnection,
+  type WriteOutcome,
+} from './store';
+import { CONNECTION_TABLE } from './table';
+
+const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
+
+/**
+ * A DynamoDB client whose every call ends well inside the provider's 15-second window:
+ * at most 3 attempts of at most 2 s each, so a failing database answers 503 in about 6 s.
+ */
+export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
+  return new DynamoDBClient({
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+    ...config,
+  });
+}
+
+/** Connection fields stored as top-level attributes; `id` is the sort key. */
+const CONNECTION_FIELDS = [
+  'integrationId',
+  'integrationKey',
+  'sourceId',
+  'sourceType',
+  'platformName',
+  'linkUrl',
+  'status',
+  'lastSync',
+  'created',
+  'dataConnectionErrors',
+  'connectionInfo',
+] as const satisfies readonly Exclude<keyof Connection, 'id'>[];
+
+/** The attributes one change writes; `undefined` means the attribute is removed. */
+function itemAttributes(change: ConnectionChange): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const field of CONNECTION_FIELDS) attributes[field] = change.connection[field];
+  return {
+    ...attributes,
+    companyName: change.company.name,
+    companyTags: change.company.tags ?? undefined,
+    lastEventId: change.event.id,
+    lastEventType: change.event.type,
+    lastEventGeneratedDate: change.event.generatedDate,
+    eventOrder: change.event.order,
+    deleted: change.deleted,
+    [expiryAttribute]: change.expiresAt,
+    storedAt: change.receivedAt,
+  };
+}
+
+/**
+ * Builds the one conditional UpdateItem of a change: it sets every attribute the event
+ * carries, removes those it leaves out (so the item is the event's state, not a blend), and
+ * applies only when the stored event is older.
+ */
+export function buildUpdate(tableName: string, change: ConnectionChange) {
+  const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
+  const values: Record<string, AttributeValue> = {
+    ':order': { S: change.event.order },
+    ':receivedAt': { S: change.receivedAt },
+  };
+  const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
+  const remove: string[] = [];
+  Object.entries(itemAttributes(change)).forEach(([attribute, value], index) => {
+    names[`#a${index}`] = attribute;
+    if (value === undefined) {
+      remove.push(`#a${index}`);
+    } else {
+      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true }).value as AttributeValue;
+      set.push(`#a${index} = :a${index}`);
+    }
+  });
+  return new UpdateItemCommand({
+    TableName: tableName,
+    Key: { [partitionKey]: { S: change.companyId }, [sortKey]: { S: change.connection.id } },
+    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
+
+function toStoredConnection(item: Record<string, AttributeValue>): StoredConnection {
+  const record = unmarshall(item);
+  const connection: Record<string, unknown> = { id: record[sortKey] };
+  for (const field of CONNECTION_FIELDS) {
+    if (field in record) connection[field] = record[field];
+  }
+  return {
+    companyId: record[partitionKey],
+    company: { name: record.companyName, ...(record.companyTags ? { tags: record.companyTags } : {}) },
+    connection: connection as Connection,
+    lastEvent: {
+      id: record.lastEventId,
+      type: record.lastEventType,
+      generatedDate: record.lastEventGeneratedDate,
+      order: record.eventOrder,
+    },
+    deleted: record.deleted === true,
+    ...(record[expiryAttribute] !== undefined ? { expiresAt: Number(record[expiryAttribute]) } : {}),
+    storedAt: record.storedAt,
+    firstStoredAt: record.firstStoredAt,
+  };
+}
+
+/** Any failure but a failed condition means the database did not do its part: retry later. */
+function unavailable(error: unknown): StorageUnavailableError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new StorageUnavailableError(`DynamoDB did not complete the request (${reason})`, { cause: error });
+}
+
+export class DynamoDbConnectionStore implements ConnectionStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  async write(change: ConnectionChange): Promise<WriteOutcome> {
+    try {
+      await this.client.send(buildUpdate(this.tableName, change));
+      return 'applied';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+      // The stored event is as new or newer. DynamoDB hands back the stored item with the
+      // failure, so telling a repeat from a late arrival costs no second call. An emulator
+      // that predates ReturnValuesOnConditionCheckFailure returns no item: nothing changed
+      // either way, so the delivery is reported as stale.
+      const storedOrder = error.Item?.eventOrder?.S;
+      return storedOrder === change.event.order ? 'duplicate' : 'stale';
+    }
+  }
+
+  async get(companyId: string, connectionId: string): Promise<StoredConnection | undefined> {
+    try {
+      const { Item } = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [partitionKey]: { S: companyId }, [sortKey]: { S: connectionId } },
+          ConsistentRead: true,
+        }),
+      );
+      return Item ? toStoredConnection(Item) : undefined;
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async listByCompany(companyId: string): Promise<StoredConnection[]> {
+    const found: StoredConnection[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :companyId',
+          ExpressionAttributeNames: { '#pk': partitionKey },
+          ExpressionAttributeValues: { ':companyId': { S: companyId } },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) found.push(...(page.Items ?? []).map(toStoredConnection));
+    } catch (error) {
+      throw unavailable(error);
+    }
+    return found;
+  }
+}

@@ -1,0 +1,160 @@
+import * as v from 'valibot';
+import { isDateTime, toSortableUtc } from './date-time';
+
+/**
+ * Schemas of what Codat delivers, per the provider's contract (shared/PROVIDER.md).
+ * Where the provider may send `null` or leave a field out, both are accepted: a delivery
+ * rejected for a harmless null is retried for days and then disables the endpoint.
+ */
+
+/** DynamoDB allows 2048 bytes for a partition key and 1024 for a sort key. */
+const PARTITION_KEY_MAX_BYTES = 2048;
+const SORT_KEY_MAX_BYTES = 1024;
+
+/** How deep `connectionInfo` may nest: DynamoDB stores at most 32 levels in one item. */
+const MAX_CONNECTION_INFO_DEPTH = 16;
+
+const nonEmptyString = (maxBytes: number) =>
+  v.pipe(
+    v.string(),
+    v.nonEmpty('must not be empty'),
+    v.maxBytes(maxBytes, `must be at most ${maxBytes} bytes`),
+    v.check(isWellFormed, 'must be well-formed Unicode (no lone surrogates)'),
+  );
+
+function isWellFormed(value: string): boolean {
+  return value.isWellFormed();
+}
+
+export const DateTime = v.pipe(
+  v.string(),
+  v.check(
+    isDateTime,
+    'must be an ISO 8601 date-time such as 2021-11-15T06:00:00Z, 2021-11-15T01:00:00 or 2021-11-15T01:00:00-05:00',
+  ),
+);
+
+export const SOURCE_TYPES = [
+  'Accounting',
+  'Banking',
+  'BankFeed',
+  'Commerce',
+  'Expense',
+  'Other',
+  'Unknown',
+] as const;
+export const CONNECTION_STATUSES = ['PendingAuth', 'Linked', 'Unlinked', 'Deauthorized'] as const;
+export const ERROR_STATUSES = ['Active', 'Resolved'] as const;
+
+export const DataConnectionError = v.object({
+  statusCode: v.nullish(v.string()),
+  statusText: v.nullish(v.string()),
+  errorMessage: v.nullish(v.string()),
+  erroredOnUtc: v.nullish(DateTime),
+  status: v.nullish(v.picklist(ERROR_STATUSES)),
+  resolvedOnUtc: v.nullish(DateTime),
+});
+
+/** A value DynamoDB can store: finite numbers within its range, bounded nesting, sane keys. */
+function isStorableJson(value: unknown, depth = 0): boolean {
+  if (depth > MAX_CONNECTION_INFO_DEPTH) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') {
+    return typeof value !== 'string' || value.isWellFormed();
+  }
+  if (typeof value === 'number') {
+    const magnitude = Math.abs(value);
+    return Number.isFinite(value) && (magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126));
+  }
+  if (Array.isArray(value)) return value.every((item) => isStorableJson(item, depth + 1));
+  if (typeof value === 'object') {
+    return Object.entries(value).every(
+      ([key, item]) => key.isWellFormed() && isStorableJson(item, depth + 1),
+    );
+  }
+  return false;
+}
+
+export const Connection = v.object({
+  id: nonEmptyString(SORT_KEY_MAX_BYTES),
+  integrationId: v.string(),
+  /** Required in the seed model; optional in the provider's schema since 2026-04. */
+  integrationKey: v.nullish(v.string()),
+  sourceId: v.string(),
+  sourceType: v.picklist(SOURCE_TYPES),
+  platformName: v.string(),
+  linkUrl: v.string(),
+  status: v.picklist(CONNECTION_STATUSES),
+  lastSync: v.nullish(DateTime),
+  created: DateTime,
+  dataConnectionErrors: v.nullish(v.array(DataConnectionError)),
+  /** Any values since 2026-01 (strings only before). */
+  connectionInfo: v.nullish(
+    v.pipe(
+      v.record(v.string(), v.unknown()),
+      v.check(
+        (info) => isStorableJson(info),
+        `must hold only JSON values DynamoDB can store (finite numbers, at most ${MAX_CONNECTION_INFO_DEPTH} levels deep)`,
+      ),
+    ),
+  ),
+});
+
+export const ReferenceCompany = v.object({
+  id: nonEmptyString(PARTITION_KEY_MAX_BYTES),
+  name: v.string(),
+  description: v.nullish(v.string()),
+  links: v.nullish(v.object({ portal: v.nullish(v.string()) })),
+  tags: v.nullish(v.record(v.string(), v.string())),
+});
+
+export const CONNECTION_EVENT_TYPES = [
+  'connection.created',
+  'connection.connected',
+  'connection.disconnected',
+  'connection.reconnected',
+  'connection.failed',
+  'connection.deleted',
+] as const;
+
+export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
+
+/** Only the event type is read before deciding whether a delivery concerns us at all. */
+export const EventTypeOnly = v.object({ eventType: v.pipe(v.string(), v.nonEmpty('must not be empty')) });
+
+export const ConnectionEvent = v.object({
+  id: nonEmptyString(1024),
+  eventType: v.picklist(CONNECTION_EVENT_TYPES),
+  generatedDate: v.pipe(
+    v.string(),
+    v.check(
+      (value) => toSortableUtc(value) !== undefined,
+      'must be an ISO 8601 date-time such as 2024-08-08T17:10:34.015Z',
+    ),
+  ),
+  payload: v.object({
+    referenceCompany: ReferenceCompany,
+    connection: Connection,
+  }),
+});
+
+export type Connection = v.InferOutput<typeof Connection>;
+export type ReferenceCompany = v.InferOutput<typeof ReferenceCompany>;
+export type ConnectionEvent = v.InferOutput<typeof ConnectionEvent>;
+
+export function isConnectionEventType(eventType: string): eventType is ConnectionEventType {
+  return (CONNECTION_EVENT_TYPES as readonly string[]).includes(eventType);
+}
+
+/** One thing wrong with a delivery: where (`payload.connection.status`) and what. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+/** Turns valibot's issues into problems a person can act on. */
+export function toProblems(issues: readonly v.BaseIssue<unknown>[]): Problem[] {
+  return issues.map((issue) => ({
+    path: v.getDotPath(issue) ?? '(body)',
+    message: issue.message,
+  }));
+}

@@ -1,0 +1,54 @@
+import type { Connection, ConnectionEventType } from './schema';
+
+/** What one delivery asks the store to record: the whole latest state of one connection. */
+export interface ConnectionChange {
+  companyId: string;
+  company: { name: string; tags?: Record<string, string> | null | undefined };
+  connection: Connection;
+  event: {
+    id: string;
+    type: ConnectionEventType;
+    /** As the provider sent it. */
+    generatedDate: string;
+    /** Fixed-width UTC time, then `#`, then the event id: string order is event order. */
+    order: string;
+  };
+  /** True for `connection.deleted`: the item stays as a tombstone until `expiresAt`. */
+  deleted: boolean;
+  /** Unix seconds after which DynamoDB TTL may remove a tombstone. */
+  expiresAt?: number;
+  /** When this delivery was received, ISO 8601 UTC. */
+  receivedAt: string;
+}
+
+/**
+ * - `applied`: the change was newer than what was stored, and is now stored.
+ * - `duplicate`: this very event is what is stored already.
+ * - `stale`: a newer event is stored already; nothing changed.
+ */
+export type WriteOutcome = 'applied' | 'duplicate' | 'stale';
+
+/** A stored connection, as the store gives it back. */
+export interface StoredConnection {
+  companyId: string;
+  company: { name: string; tags?: Record<string, string> };
+  connection: Connection;
+  lastEvent: { id: string; type: ConnectionEventType; generatedDate: string; order: string };
+  deleted: boolean;
+  expiresAt?: number;
+  storedAt: string;
+  firstStoredAt: string;
+}
+
+/** The few storage operations the domain needs; implemented once, for DynamoDB. */
+export interface ConnectionStore {
+  /** Stores `change` only if it is newer than what is stored, in one conditional write. */
+  write(change: ConnectionChange): Promise<WriteOutcome>;
+  get(companyId: string, connectionId: string): Promise<StoredConnection | undefined>;
+  listByCompany(companyId: string): Promise<StoredConnection[]>;
+}
+
+/** The store could not be reached or did not answer in time: the provider should retry. */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+}

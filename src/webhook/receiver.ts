@@ -1,0 +1,160 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as v from 'valibot';
+import { toConnectionChange } from '../connection/connection-change';
+import { ConnectionEvent, EventTypeOnly, isConnectionEventType, toProblems } from '../connection/schema';
+import type { ConnectionStore } from '../connection/store';
+import type { Logger } from '../log';
+import { InvalidPayloadError, json, PayloadTooLargeError, toErrorAnswer } from './responses';
+import { verifySignature } from './signature';
+
+/** Codat's payloads are a few kilobytes; anything this large is not a connection event. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+export interface ReceiverOptions {
+  store: ConnectionStore;
+  /** The signing secrets (several during a rotation); the caller caches them. */
+  signingSecrets: () => Promise<readonly Buffer[]>;
+  /** How long a deleted connection's tombstone is kept. */
+  tombstoneTtlDays: number;
+  logger: Logger;
+  /** @default () => new Date() */
+  now?: () => Date;
+  /** @default 262144 (256 KiB) */
+  maxBodyBytes?: number;
+}
+
+/** What the delivery log line says of one delivery; filled in as the request goes. */
+interface DeliveryFields {
+  webhookId?: string;
+  eventType?: string;
+  companyId?: string;
+  connectionId?: string;
+  result?: string;
+}
+
+/** One delivery in flight: its log fields, and its body once the signature is checked. */
+interface Delivery {
+  startedAt: number;
+  fields: DeliveryFields;
+  verifiedBody?: Buffer;
+}
+
+type Event = APIGatewayProxyEventV2;
+type Result = APIGatewayProxyStructuredResultV2;
+
+/** Deliveries in flight, by their Lambda context: the handler's only link to its middlewares. */
+const deliveries = new WeakMap<Context, Delivery>();
+
+function deliveryOf(context: Context): Delivery {
+  let delivery = deliveries.get(context);
+  if (!delivery) {
+    delivery = { startedAt: performance.now(), fields: {} };
+    deliveries.set(context, delivery);
+  }
+  return delivery;
+}
+
+function rawBody(event: Event): Buffer {
+  return Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** Answers every error through `toErrorAnswer`, and logs one line per delivery, whatever its fate. */
+function deliveryLog(logger: Logger): MiddlewareObj<Event, Result> {
+  const line = (context: Context, fields: Record<string, unknown>) => {
+    const delivery = deliveryOf(context);
+    deliveries.delete(context);
+    const durationMs = Math.round((performance.now() - delivery.startedAt) * 10) / 10;
+    return { ...delivery.fields, ...fields, durationMs };
+  };
+  return {
+    before: (request) => {
+      deliveries.set(request.context, { startedAt: performance.now(), fields: {} });
+    },
+    after: (request) => {
+      logger.info('delivery', line(request.context, { statusCode: request.response?.statusCode }));
+    },
+    onError: (request) => {
+      const answer = toErrorAnswer(request.error);
+      request.response = answer.response;
+      const fields = line(request.context, {
+        result: answer.result,
+        reason: answer.reason,
+        statusCode: answer.response.statusCode,
+      });
+      if (answer.result === 'failed') logger.error('delivery', { ...fields, error: request.error?.stack });
+      else logger.warn('delivery', fields);
+    },
+  };
+}
+
+/** Refuses oversized bodies, then checks the signature on the exact bytes received. */
+function signedBody(
+  options: Required<Pick<ReceiverOptions, 'signingSecrets' | 'now' | 'maxBodyBytes'>>,
+): MiddlewareObj<Event, Result> {
+  return {
+    before: async (request) => {
+      const body = rawBody(request.event);
+      if (body.length > options.maxBodyBytes) throw new PayloadTooLargeError(options.maxBodyBytes);
+      const { id } = verifySignature({
+        headers: request.event.headers ?? {},
+        body,
+        secrets: await options.signingSecrets(),
+        nowSeconds: Math.floor(options.now().getTime() / 1000),
+      });
+      const delivery = deliveryOf(request.context);
+      delivery.fields.webhookId = id;
+      delivery.verifiedBody = body;
+    },
+  };
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new InvalidPayloadError([{ path: '(body)', message: `is not JSON: ${(error as Error).message}` }]);
+  }
+}
+
+function parse<const TSchema extends v.GenericSchema>(
+  schema: TSchema,
+  input: unknown,
+): v.InferOutput<TSchema> {
+  const parsed = v.safeParse(schema, input);
+  if (!parsed.success) throw new InvalidPayloadError(toProblems(parsed.issues));
+  return parsed.output;
+}
+
+/**
+ * The webhook receiver: verify, validate, then one conditional write. The same handler serves
+ * Lambda, the local server and the tests; only the store and the secrets differ.
+ */
+export function createReceiver(options: ReceiverOptions) {
+  const { store, tombstoneTtlDays, logger, now = () => new Date() } = options;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+
+  return middy<Event, Result>({ timeoutEarlyInMillis: 500 })
+    .use(deliveryLog(logger))
+    .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
+    .handler(async (_event, context) => {
+      const delivery = deliveryOf(context);
+      const body = parseJson(delivery.verifiedBody ?? Buffer.alloc(0));
+      const { eventType } = parse(EventTypeOnly, body);
+      delivery.fields.eventType = eventType;
+      // Other event types are acknowledged, not refused: a consumer that keeps failing some
+      // of its subscribed events is disabled by the provider.
+      if (!isConnectionEventType(eventType)) {
+        delivery.fields.result = 'ignored';
+        return json(200, { result: 'ignored' });
+      }
+
+      const event = parse(ConnectionEvent, body);
+      delivery.fields.companyId = event.payload.referenceCompany.id;
+      delivery.fields.connectionId = event.payload.connection.id;
+      const change = toConnectionChange(event, { receivedAt: now(), tombstoneTtlDays });
+      const result = await store.write(change);
+      delivery.fields.result = result;
+      return json(200, { result });
+    });
+}

@@ -1,0 +1,91 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { Problem } from '../connection/schema';
+import { StorageUnavailableError } from '../connection/store';
+import { SignatureError, SigningSecretError } from './signature';
+
+/** The body is larger than the receiver accepts. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`the body is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** The body is not JSON, or not a delivery the contract allows. */
+export class InvalidPayloadError extends Error {
+  override readonly name = 'InvalidPayloadError';
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
+  }
+}
+
+/** The signing secret could not be read; the sender is not at fault. */
+export class SecretUnavailableError extends Error {
+  override readonly name = 'SecretUnavailableError';
+}
+
+/** The answer to one rejected or failed delivery, and how it is logged. */
+export interface ErrorAnswer {
+  response: APIGatewayProxyStructuredResultV2;
+  /** `rejected`: the sender's fault, retrying will not help; `failed`: ours, the sender should retry. */
+  result: 'rejected' | 'failed';
+  reason: string;
+}
+
+/** At most this many problems are listed in a 400 answer; the count says how many there were. */
+const MAX_PROBLEMS_LISTED = 20;
+
+export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/**
+ * The one place where errors become answers. Every answer that is not 2xx makes the provider
+ * retry, so 5xx is kept for faults a retry can cure; nothing about the sender's input is a 5xx.
+ */
+export function toErrorAnswer(error: unknown): ErrorAnswer {
+  if (error instanceof SignatureError) {
+    return {
+      response: json(401, { error: 'invalid signature', reason: error.message }),
+      result: 'rejected',
+      reason: error.message,
+    };
+  }
+  if (error instanceof PayloadTooLargeError) {
+    return {
+      response: json(413, { error: 'payload too large', limitBytes: error.limitBytes }),
+      result: 'rejected',
+      reason: error.message,
+    };
+  }
+  if (error instanceof InvalidPayloadError) {
+    return {
+      response: json(400, {
+        error: 'invalid payload',
+        problemCount: error.problems.length,
+        problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
+      }),
+      result: 'rejected',
+      reason: error.message,
+    };
+  }
+  if (error instanceof StorageUnavailableError || (error instanceof Error && error.name === 'TimeoutError')) {
+    return {
+      response: json(503, { error: 'storage unavailable, retry later' }),
+      result: 'failed',
+      reason: error.message,
+    };
+  }
+  if (error instanceof SecretUnavailableError || error instanceof SigningSecretError) {
+    return {
+      response: json(503, { error: 'signing secret unavailable, retry later' }),
+      result: 'failed',
+      reason: error.message,
+    };
+  }
+  return {
+    response: json(500, { error: 'internal error' }),
+    result: 'failed',
+    reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+  };
+}

@@ -1,0 +1,51 @@
+import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretUnavailableError } from './responses';
+import { parseSigningSecrets } from './signature';
+
+export interface CachedSecretOptions {
+  /** How long a value read is used before it is read again, so a rotation is picked up. */
+  maxAgeMs: number;
+  now?: () => number;
+}
+
+/**
+ * Reads the signing secrets once and serves them from memory until `maxAgeMs` has passed.
+ * When a later read fails, the last good value goes on serving; when there is none, the
+ * delivery fails with SecretUnavailableError (503) so that the provider retries.
+ */
+export function cachedSecret(
+  read: () => Promise<string>,
+  { maxAgeMs, now = Date.now }: CachedSecretOptions,
+): () => Promise<readonly Buffer[]> {
+  let cached: { secrets: readonly Buffer[]; readAt: number } | undefined;
+  let reading: Promise<readonly Buffer[]> | undefined;
+
+  const refresh = async () => {
+    try {
+      const secrets = parseSigningSecrets(await read());
+      cached = { secrets, readAt: now() };
+      return secrets;
+    } catch (error) {
+      if (cached) return cached.secrets;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SecretUnavailableError(`the signing secret could not be read: ${reason}`, { cause: error });
+    } finally {
+      reading = undefined;
+    }
+  };
+
+  return async () => {
+    if (cached && now() - cached.readAt < maxAgeMs) return cached.secrets;
+    reading ??= refresh();
+    return reading;
+  };
+}
+
+/** The signing secret's current value in AWS Secrets Manager. */
+export function secretsManagerValue(client: SecretsManagerClient, secretId: string): () => Promise<string> {
+  return async () => {
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (!SecretString) throw new Error(`secret ${secretId} has no string value`);
+    return SecretString;
+  };
+}

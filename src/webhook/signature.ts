@@ -1,0 +1,99 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Standard Webhooks signatures, as Codat sends them through Svix:
+ * base64(HMAC-SHA256(key, `${id}.${timestamp}.${rawBody}`)) in `webhook-signature` as a
+ * space-separated list of `v1,<base64>` entries. Svix's `svix-*` header names are accepted too.
+ */
+
+/** Deliveries signed more than this long ago, or this far ahead, are refused as replays. */
+export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
+
+const SECRET_PREFIX = 'whsec_';
+const HMAC_SHA256_BYTES = 32;
+
+/** The delivery's signature cannot be trusted. `reason` names the header and what is wrong. */
+export class SignatureError extends Error {
+  override readonly name = 'SignatureError';
+}
+
+/** The configured signing secret is missing or malformed: a fault of ours, not the sender's. */
+export class SigningSecretError extends Error {
+  override readonly name = 'SigningSecretError';
+}
+
+/**
+ * Reads the signing secret as configured: one or more `whsec_<base64>` secrets separated by
+ * white space or commas (several while a secret is being rotated). The prefix may be left out.
+ */
+export function parseSigningSecrets(configured: string): Buffer[] {
+  const secrets = configured.split(/[\s,]+/).filter(Boolean);
+  if (secrets.length === 0) throw new SigningSecretError('the signing secret is empty');
+  return secrets.map((secret, index) => {
+    const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 !== 0) {
+      throw new SigningSecretError(
+        `signing secret ${index + 1} is not of the form whsec_<base64>, as the Codat portal shows it`,
+      );
+    }
+    return Buffer.from(encoded, 'base64');
+  });
+}
+
+/** Header names as API Gateway and Node give them: lower case. */
+export type Headers = Readonly<Record<string, string | undefined>>;
+
+function header(headers: Headers, name: 'id' | 'timestamp' | 'signature'): string {
+  const value = headers[`webhook-${name}`] ?? headers[`svix-${name}`];
+  if (value === undefined || value.trim() === '') {
+    throw new SignatureError(`missing header webhook-${name} (or svix-${name})`);
+  }
+  return value.trim();
+}
+
+export interface VerifyInput {
+  headers: Headers;
+  /** The body exactly as received: re-serialized JSON would not match. */
+  body: Buffer;
+  secrets: readonly Buffer[];
+  nowSeconds: number;
+  toleranceSeconds?: number;
+}
+
+/** Throws a SignatureError naming what is wrong unless one `v1` signature matches one secret. */
+export function verifySignature(input: VerifyInput): { id: string; timestamp: number } {
+  const { headers, body, secrets, nowSeconds, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = input;
+  const id = header(headers, 'id');
+  const timestampText = header(headers, 'timestamp');
+  const signatures = header(headers, 'signature');
+
+  if (!/^\d{1,12}$/.test(timestampText)) {
+    throw new SignatureError('header webhook-timestamp is not a Unix time in seconds');
+  }
+  const timestamp = Number(timestampText);
+  if (timestamp < nowSeconds - toleranceSeconds) {
+    throw new SignatureError(`header webhook-timestamp is more than ${toleranceSeconds} s old`);
+  }
+  if (timestamp > nowSeconds + toleranceSeconds) {
+    throw new SignatureError(`header webhook-timestamp is more than ${toleranceSeconds} s in the future`);
+  }
+
+  const candidates = signatures
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+  if (candidates.length === 0) {
+    throw new SignatureError('header webhook-signature has no v1 signature');
+  }
+
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestampText}.`), body]);
+  for (const secret of secrets) {
+    const expected = createHmac('sha256', secret).update(signed).digest();
+    for (const candidate of candidates) {
+      if (candidate.length === HMAC_SHA256_BYTES && timingSafeEqual(candidate, expected)) {
+        return { id, timestamp };
+      }
+    }
+  }
+  throw new SignatureError('header webhook-signature does not match the body and the signing secret');
+}
