@@ -35,6 +35,11 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+function isLoopback(url: string): boolean {
+  const { hostname } = new URL(url);
+  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
+}
+
 /** Serves the receiver and the read routes over a DynamoDB of its own (or the one given). */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const logger = options.logger ?? createLogger();
@@ -44,11 +49,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     ? undefined
     : await startEmbeddedDynamoDb({ path: options.dataPath });
   const endpoint = options.dynamoDbEndpoint ?? (embedded?.endpoint as string);
-  // The embedded database takes any credentials; an external endpoint uses the usual AWS chain.
+  // A database on this machine (the embedded one, DynamoDB Local) takes any credentials;
+  // anything else gets the usual AWS credential chain.
   const client = createDynamoDbClient({
     endpoint,
     region: process.env.AWS_REGION ?? 'local',
-    ...(embedded ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(isLoopback(endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
   await ensureConnectionTable(client, tableName);
   const store = new DynamoDbConnectionStore(client, tableName);

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { type ConnectionChange, StorageUnavailableError } from '../src/connection/store';
+import { changeOf } from './support/changes';
+import { type EmbeddedTable, startEmbeddedTable } from './support/embedded-table';
+
+let table: EmbeddedTable;
+
+beforeAll(async () => {
+  table = await startEmbeddedTable();
+});
+
+afterAll(async () => {
+  await table.close();
+});
+
+/** Each test works on a connection of its own. */
+function ids() {
+  return { companyId: randomUUID(), connectionId: randomUUID() };
+}
+
+describe('the DynamoDB connection store', () => {
+  it('stores a new connection and reports it applied', async () => {
+    const change = changeOf({ eventType: 'connection.connected', ...ids() });
+
+    const outcome = await table.store.write(change);
+
+    expect(outcome).toBe('applied');
+    const stored = await table.store.get(change.companyId, change.connection.id);
+    expect(stored).toEqual({
+      companyId: change.companyId,
+      company: { name: 'Toft stores', tags: { region: 'us' } },
+      connection: change.connection,
+      lastEvent: {
+        id: change.event.id,
+        type: 'connection.connected',
+        generatedDate: change.event.generatedDate,
+        order: change.event.order,
+      },
+      deleted: false,
+      storedAt: '2026-11-28T12:00:00.000Z',
+      firstStoredAt: '2026-11-28T12:00:00.000Z',
+    });
+  });
+
+  it('reports the same event again as a duplicate and leaves the item as it was', async () => {
+    const change = changeOf({ eventType: 'connection.connected', ...ids() });
+    await table.store.write(change);
+    const before = await table.store.get(change.companyId, change.connection.id);
+
+    const outcome = await table.store.write({ ...change, receivedAt: '2026-11-28T12:05:00.000Z' });
+
+    expect(outcome).toBe('duplicate');
+    expect(await table.store.get(change.companyId, change.connection.id)).toEqual(before);
+  });
+
+  it('reports an older event arriving late as stale and changes nothing', async () => {
+    const key = ids();
+    const newer = changeOf({
+      eventType: 'connection.disconnected',
+      ...key,
+      generatedDate: '2026-11-28T10:00:00Z',
+    });
+    const older = changeOf({
+      eventType: 'connection.connected',
+      ...key,
+      generatedDate: '2026-11-28T09:00:00Z',
+    });
+    await table.store.write(newer);
+
+    const outcome = await table.store.write(older);
+
+    expect(outcome).toBe('stale');
+    expect((await table.store.get(key.companyId, key.connectionId))?.connection.status).toBe('Unlinked');
+  });
+
+  it('applies a newer event over an older one and keeps when the connection was first stored', async () => {
+    const key = ids();
+    await table.store.write(
+      changeOf({ eventType: 'connection.created', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
+    );
+    const connected = changeOf(
+      { eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T09:01:00Z' },
+      { receivedAt: new Date('2026-11-28T13:00:00Z') },
+    );
+
+    expect(await table.store.write(connected)).toBe('applied');
+
+    const stored = await table.store.get(key.companyId, key.connectionId);
+    expect(stored?.connection.status).toBe('Linked');
+    expect(stored?.firstStoredAt).toBe('2026-11-28T12:00:00.000Z');
+    expect(stored?.storedAt).toBe('2026-11-28T13:00:00.000Z');
+  });
+
+  it('orders events by time, not by how the time is written', async () => {
+    const key = ids();
+    // 10:00-05:00 is 15:00 UTC: later than 14:00Z although its text sorts first.
+    await table.store.write(
+      changeOf({ eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T10:00:00-05:00' }),
+    );
+
+    const outcome = await table.store.write(
+      changeOf({ eventType: 'connection.disconnected', ...key, generatedDate: '2026-11-28T14:00:00Z' }),
+    );
+
+    expect(outcome).toBe('stale');
+  });
+
+  it('breaks a tie of generatedDate by event id, the same way whatever the arrival order', async () => {
+    const key = ids();
+    const at = '2026-11-28T10:00:00Z';
+    const low = changeOf({ eventType: 'connection.connected', ...key, generatedDate: at, eventId: 'aaaa' });
+    const high = changeOf({
+      eventType: 'connection.disconnected',
+      ...key,
+      generatedDate: at,
+      eventId: 'bbbb',
+    });
+
+    await table.store.write(high);
+    expect(await table.store.write(low)).toBe('stale');
+    expect((await table.store.get(key.companyId, key.connectionId))?.lastEvent.id).toBe('bbbb');
+  });
+
+  it('removes fields that the newer event leaves out, so the item is that event and not a blend', async () => {
+    const key = ids();
+    await table.store.write(
+      changeOf({ eventType: 'connection.failed', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
+    );
+    const later = changeOf({
+      eventType: 'connection.connected',
+      ...key,
+      generatedDate: '2026-11-28T09:05:00Z',
+    });
+    delete later.connection.integrationKey;
+    delete later.connection.dataConnectionErrors;
+
+    await table.store.write(later);
+
+    const stored = await table.store.get(key.companyId, key.connectionId);
+    expect(stored?.connection).toEqual(later.connection);
+    expect(stored?.connection).not.toHaveProperty('integrationKey');
+    expect(stored?.connection).not.toHaveProperty('dataConnectionErrors');
+  });
+
+  it('keeps a deleted connection as a tombstone with an expiry, and refuses older events after it', async () => {
+    const key = ids();
+    await table.store.write(
+      changeOf({ eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
+    );
+    const deleted = changeOf(
+      { eventType: 'connection.deleted', ...key, generatedDate: '2026-11-28T10:00:00Z' },
+      { receivedAt: new Date('2026-11-28T12:00:00Z'), tombstoneTtlDays: 30 },
+    );
+    expect(await table.store.write(deleted)).toBe('applied');
+
+    const late = changeOf({
+      eventType: 'connection.reconnected',
+      ...key,
+      generatedDate: '2026-11-28T09:30:00Z',
+    });
+    expect(await table.store.write(late)).toBe('stale');
+
+    const stored = await table.store.get(key.companyId, key.connectionId);
+    expect(stored?.deleted).toBe(true);
+    expect(stored?.expiresAt).toBe(Date.parse('2026-12-28T12:00:00Z') / 1000);
+  });
+
+  it('lifts the tombstone when a newer event for the same connection arrives', async () => {
+    const key = ids();
+    await table.store.write(
+      changeOf({ eventType: 'connection.deleted', ...key, generatedDate: '2026-11-28T10:00:00Z' }),
+    );
+
+    await table.store.write(
+      changeOf({ eventType: 'connection.created', ...key, generatedDate: '2026-11-28T11:00:00Z' }),
+    );
+
+    const stored = await table.store.get(key.companyId, key.connectionId);
+    expect(stored?.deleted).toBe(false);
+    expect(stored).not.toHaveProperty('expiresAt');
+  });
+
+  it('ends with the newest event whatever order a history arrives in', async () => {
+    const key = ids();
+    const history = ['created', 'connected', 'disconnected', 'reconnected', 'failed'].map((type, index) =>
+      changeOf({ eventType: `connection.${type}`, ...key, generatedDate: `2026-11-28T10:00:0${index}Z` }),
+    );
+    const arrival = [3, 0, 4, 1, 4, 2, 0].map((index) => history[index] as ConnectionChange);
+
+    const outcomes = [];
+    for (const change of arrival) outcomes.push(await table.store.write(change));
+
+    expect(outcomes).toEqual(['applied', 'stale', 'applied', 'stale', 'duplicate', 'stale', 'stale']);
+    expect((await table.store.get(key.companyId, key.connectionId))?.lastEvent.type).toBe(
+      'connection.failed',
+    );
+  });
+
+  it('lists the connections of one company and no other', async () => {
+    const companyId = randomUUID();
+    const first = changeOf({ eventType: 'connection.connected', companyId, connectionId: randomUUID() });
+    const second = changeOf({ eventType: 'connection.created', companyId, connectionId: randomUUID() });
+    await table.store.write(first);
+    await table.store.write(second);
+    await table.store.write(changeOf({ eventType: 'connection.connected', ...ids() }));
+
+    const listed = await table.store.listByCompany(companyId);
+
+    expect(listed.map((stored) => stored.connection.id).sort()).toEqual(
+      [first.connection.id, second.connection.id].sort(),
+    );
+  });
+
+  it('gives nothing for a connection it does not hold', async () => {
+    expect(await table.store.get(randomUUID(), randomUUID())).toBeUndefined();
+  });
+
+  it('reports a database it cannot reach as unavailable, so that the delivery is retried', async () => {
+    const unreachable = createDynamoDbClient({
+      endpoint: 'http://127.0.0.1:9',
+      region: 'local',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    const store = new DynamoDbConnectionStore(unreachable, table.tableName);
+
+    await expect(
+      store.write(changeOf({ eventType: 'connection.connected', ...ids() })),
+    ).rejects.toBeInstanceOf(StorageUnavailableError);
+    unreachable.destroy();
+  });
+});

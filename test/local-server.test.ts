@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { sampleEvent } from '../local/sample-events';
+import { type LocalServer, startLocalServer } from '../local/server';
+import type { StoredConnection } from '../src/connection/store';
+import { createLogger } from '../src/log';
+import { post, postSigned, testSecret } from './support/signed-request';
+
+const secret = testSecret();
+const logLines: string[] = [];
+let server: LocalServer;
+
+beforeAll(async () => {
+  server = await startLocalServer({
+    port: 0,
+    signingSecret: secret,
+    logger: createLogger({ write: (line) => logLines.push(line) }),
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+function newConnection() {
+  return { companyId: randomUUID(), connectionId: randomUUID() };
+}
+
+async function stored(key: { companyId: string; connectionId: string }) {
+  const response = await fetch(`${server.url}/companies/${key.companyId}/connections/${key.connectionId}`);
+  return { status: response.status, json: (await response.json()) as StoredConnection };
+}
+
+async function send(event: unknown, options?: Parameters<typeof postSigned>[3]) {
+  return postSigned(server.webhookUrl, secret, JSON.stringify(event), options);
+}
+
+describe('the receiver, end to end over HTTP', () => {
+  it('applies a signed connection.connected event and shows the record', async () => {
+    const key = newConnection();
+    const event = sampleEvent({ eventType: 'connection.connected', ...key });
+
+    const answer = await send(event);
+
+    expect(answer).toMatchObject({ status: 200, json: { result: 'applied' } });
+    const record = await stored(key);
+    expect(record.status).toBe(200);
+    expect(record.json.connection).toEqual(event.payload.connection);
+    expect(record.json.lastEvent.id).toBe(event.id);
+  });
+
+  it('answers duplicate to the same signed request sent again', async () => {
+    const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected', ...newConnection() }));
+    const first = await postSigned(server.webhookUrl, secret, body);
+
+    const again = await post(server.webhookUrl, body, first.headers);
+
+    expect(first.json).toEqual({ result: 'applied' });
+    expect(again).toMatchObject({ status: 200, json: { result: 'duplicate' } });
+  });
+
+  it('answers stale to an older event for the connection and changes nothing', async () => {
+    const key = newConnection();
+    await send(
+      sampleEvent({ eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T10:00:00Z' }),
+    );
+    const before = await stored(key);
+
+    const answer = await send(
+      sampleEvent({ eventType: 'connection.disconnected', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
+    );
+
+    expect(answer).toMatchObject({ status: 200, json: { result: 'stale' } });
+    expect(await stored(key)).toEqual(before);
+  });
+
+  it('answers 401 to a tampered body, says why, and writes nothing', async () => {
+    const key = newConnection();
+    const event = sampleEvent({ eventType: 'connection.connected', ...key });
+
+    const answer = await send(event, { tamper: (body) => body.replace('Toft stores', 'Toft st0res') });
+
+    expect(answer.status).toBe(401);
+    expect(answer.json).toEqual({
+      error: 'invalid signature',
+      reason: 'header webhook-signature does not match the body and the signing secret',
+    });
+    expect((await stored(key)).status).toBe(404);
+  });
+
+  it('answers 401 naming the missing header of an unsigned delivery', async () => {
+    const answer = await post(server.webhookUrl, '{}', { 'content-type': 'application/json' });
+
+    expect(answer).toMatchObject({ status: 401, json: { reason: 'missing header webhook-id (or svix-id)' } });
+  });
+
+  it('answers 400 naming payload.connection.status for an unknown status, and writes nothing', async () => {
+    const key = newConnection();
+
+    const answer = await send(sampleEvent({ eventType: 'connection.connected', ...key, status: 'Bogus' }));
+
+    expect(answer.status).toBe(400);
+    expect(answer.json).toMatchObject({
+      error: 'invalid payload',
+      problems: [{ path: 'payload.connection.status', message: expect.stringContaining('Bogus') }],
+    });
+    expect((await stored(key)).status).toBe(404);
+  });
+
+  it('answers 400 to a signed body that is not JSON', async () => {
+    const answer = await postSigned(server.webhookUrl, secret, '{"id": ');
+
+    expect(answer.status).toBe(400);
+    expect(answer.json.problems).toEqual([
+      { path: '(body)', message: expect.stringMatching(/^is not JSON/) },
+    ]);
+  });
+
+  it('answers 400 to an event without eventType, naming it', async () => {
+    const { eventType: _, ...event } = sampleEvent({ eventType: 'connection.connected' });
+
+    const answer = await send(event);
+
+    expect(answer).toMatchObject({ status: 400, json: { problems: [{ path: 'eventType' }] } });
+  });
+
+  it('acknowledges other event types as ignored, and writes nothing', async () => {
+    const key = newConnection();
+
+    const answer = await send({ ...sampleEvent({ eventType: 'company.created', ...key }) });
+
+    expect(answer).toMatchObject({ status: 200, json: { result: 'ignored' } });
+    expect((await stored(key)).status).toBe(404);
+  });
+
+  it('answers 413 to a body over 256 KiB, and writes nothing', async () => {
+    const key = newConnection();
+    const event = sampleEvent({ eventType: 'connection.connected', ...key });
+    const body = JSON.stringify({ ...event, padding: 'x'.repeat(300 * 1024) });
+
+    const response = await fetch(server.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: 'payload too large', limitBytes: 262_144 });
+    expect((await stored(key)).status).toBe(404);
+  });
+
+  it('lists the stored connections of a company', async () => {
+    const companyId = randomUUID();
+    await send(sampleEvent({ eventType: 'connection.connected', companyId, connectionId: randomUUID() }));
+    await send(sampleEvent({ eventType: 'connection.created', companyId, connectionId: randomUUID() }));
+
+    const response = await fetch(`${server.url}/companies/${companyId}/connections`);
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { connections: unknown[] }).connections).toHaveLength(2);
+  });
+
+  it('logs one searchable line per delivery, without the secret or the signature', async () => {
+    const key = newConnection();
+    const event = sampleEvent({ eventType: 'connection.connected', ...key });
+    const answer = await send(event);
+
+    const line = logLines
+      .map((text) => JSON.parse(text))
+      .find((entry) => entry.webhookId === answer.headers['webhook-id']);
+
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'delivery',
+      eventType: 'connection.connected',
+      companyId: key.companyId,
+      connectionId: key.connectionId,
+      result: 'applied',
+      statusCode: 200,
+      durationMs: expect.any(Number),
+    });
+    const everything = logLines.join('\n');
+    expect(everything).not.toContain(secret.slice('whsec_'.length));
+    expect(everything).not.toContain(answer.headers['webhook-signature']?.slice(3));
+  });
+});
+
+describe('the receiver when its database fails', () => {
+  it('answers 503, so that the provider retries, when the database cannot be reached', async () => {
+    const database = await startEmbeddedDynamoDb();
+    const local = await startLocalServer({
+      port: 0,
+      signingSecret: secret,
+      dynamoDbEndpoint: database.endpoint,
+      logger: createLogger({ write: () => {} }),
+    });
+    try {
+      const key = newConnection();
+      const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected', ...key }));
+      await database.close();
+
+      const whileDown = await postSigned(local.webhookUrl, secret, body);
+
+      expect(whileDown).toMatchObject({ status: 503, json: { error: 'storage unavailable, retry later' } });
+    } finally {
+      await local.close();
+    }
+  });
+});

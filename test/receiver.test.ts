@@ -1,0 +1,146 @@
+import { jest } from '@jest/globals';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { Webhook } from 'standardwebhooks';
+import { sampleEvent } from '../local/sample-events';
+import type { ConnectionStore } from '../src/connection/store';
+import { createLogger } from '../src/log';
+import { createReceiver } from '../src/webhook/receiver';
+import { cachedSecret } from '../src/webhook/secret-source';
+import { parseSigningSecrets } from '../src/webhook/signature';
+import { testSecret } from './support/signed-request';
+
+const secret = testSecret();
+
+/** A store that records what it is asked to write; these tests are about what reaches it. */
+function recordingStore(): ConnectionStore & { writes: unknown[] } {
+  const writes: unknown[] = [];
+  return {
+    writes,
+    write: async (change) => {
+      writes.push(change);
+      return 'applied';
+    },
+    get: async () => undefined,
+    listByCompany: async () => [],
+  };
+}
+
+function signedEvent(body: string): APIGatewayProxyEventV2 {
+  const at = new Date();
+  const id = 'msg_receiver_test';
+  return {
+    headers: {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, at, body),
+    },
+    body,
+    isBase64Encoded: false,
+  } as unknown as APIGatewayProxyEventV2;
+}
+
+const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
+
+describe('the receiver handler', () => {
+  it('answers 503, not 401, while the signing secret cannot be read, and writes nothing', async () => {
+    const store = recordingStore();
+    const handler = createReceiver({
+      store,
+      signingSecrets: cachedSecret(() => Promise.reject(new Error('AccessDeniedException')), {
+        maxAgeMs: 60_000,
+      }),
+      tombstoneTtlDays: 30,
+      logger: createLogger({ write: () => {} }),
+    });
+
+    const response = await handler(signedEvent(body), context);
+
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body ?? '')).toEqual({ error: 'signing secret unavailable, retry later' });
+    expect(store.writes).toHaveLength(0);
+  });
+
+  it('answers 503 while the secret still holds the placeholder rather than a whsec_ value', async () => {
+    const handler = createReceiver({
+      store: recordingStore(),
+      signingSecrets: cachedSecret(async () => '{"replace":"me"}', { maxAgeMs: 60_000 }),
+      tombstoneTtlDays: 30,
+      logger: createLogger({ write: () => {} }),
+    });
+
+    expect((await handler(signedEvent(body), context)).statusCode).toBe(503);
+  });
+
+  it('reads a body that API Gateway passes base64-encoded', async () => {
+    const store = recordingStore();
+    const handler = createReceiver({
+      store,
+      signingSecrets: async () => parseSigningSecrets(secret),
+      tombstoneTtlDays: 30,
+      logger: createLogger({ write: () => {} }),
+    });
+    const event = { ...signedEvent(body), body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
+
+    const response = await handler(event, context);
+
+    expect(JSON.parse(response.body ?? '')).toEqual({ result: 'applied' });
+    expect(store.writes).toHaveLength(1);
+  });
+
+  it('answers 413 to a body over the limit before reading the secret', async () => {
+    const signingSecrets = jest.fn(async () => parseSigningSecrets(secret));
+    const handler = createReceiver({
+      store: recordingStore(),
+      signingSecrets,
+      tombstoneTtlDays: 30,
+      logger: createLogger({ write: () => {} }),
+      maxBodyBytes: 100,
+    });
+
+    const response = await handler(signedEvent(body), context);
+
+    expect(response.statusCode).toBe(413);
+    expect(signingSecrets).not.toHaveBeenCalled();
+  });
+});
+
+describe('the cached signing secret', () => {
+  it('reads the secret once while it is fresh', async () => {
+    const read = jest.fn(async () => secret);
+    const secrets = cachedSecret(read, { maxAgeMs: 60_000 });
+
+    await Promise.all([secrets(), secrets(), secrets()]);
+    await secrets();
+
+    expect(read).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads it again once it is older than its maximum age, so that a rotation is picked up', async () => {
+    let now = 0;
+    const rotated = testSecret();
+    const read = jest
+      .fn<() => Promise<string>>()
+      .mockResolvedValueOnce(secret)
+      .mockResolvedValueOnce(`${secret} ${rotated}`);
+    const secrets = cachedSecret(read, { maxAgeMs: 1_000, now: () => now });
+
+    expect(await secrets()).toHaveLength(1);
+    now = 1_001;
+    expect(await secrets()).toHaveLength(2);
+  });
+
+  it('goes on with the last good value when a later read fails', async () => {
+    let now = 0;
+    const read = jest
+      .fn<() => Promise<string>>()
+      .mockResolvedValueOnce(secret)
+      .mockRejectedValueOnce(new Error('throttled'));
+    const secrets = cachedSecret(read, { maxAgeMs: 1_000, now: () => now });
+    const first = await secrets();
+
+    now = 5_000;
+
+    expect(await secrets()).toBe(first);
+  });
+});
