@@ -183,6 +183,23 @@ describe('the receiver, end to end over HTTP', () => {
     expect(everything).not.toContain(secret.slice('whsec_'.length));
     expect(everything).not.toContain(answer.headers['webhook-signature']?.slice(3));
   });
+
+  it('logs a refused delivery with the id it claimed and the reason it was refused', async () => {
+    const answer = await send(sampleEvent({ eventType: 'connection.connected' }), {
+      tamper: (body) => body.replace('Toft stores', 'Toft st0res'),
+    });
+
+    const line = logLines
+      .map((text) => JSON.parse(text))
+      .find((entry) => entry.webhookId === answer.headers['webhook-id']);
+
+    expect(line).toMatchObject({
+      level: 'warn',
+      result: 'rejected',
+      statusCode: 401,
+      reason: 'header webhook-signature does not match the body and the signing secret',
+    });
+  });
 });
 
 describe('the receiver when its database fails', () => {

@@ -94,16 +94,19 @@ function signedBody(
 ): MiddlewareObj<Event, Result> {
   return {
     before: async (request) => {
+      const headers = request.event.headers ?? {};
+      const delivery = deliveryOf(request.context);
+      // Logged even when the signature then fails, so that an operator can find a refused
+      // delivery by the id the provider's portal shows; bounded, since it is not yet trusted.
+      delivery.fields.webhookId = (headers['webhook-id'] ?? headers['svix-id'])?.slice(0, 128);
       const body = rawBody(request.event);
       if (body.length > options.maxBodyBytes) throw new PayloadTooLargeError(options.maxBodyBytes);
-      const { id } = verifySignature({
-        headers: request.event.headers ?? {},
+      verifySignature({
+        headers,
         body,
         secrets: await options.signingSecrets(),
         nowSeconds: Math.floor(options.now().getTime() / 1000),
       });
-      const delivery = deliveryOf(request.context);
-      delivery.fields.webhookId = id;
       delivery.verifiedBody = body;
     },
   };
@@ -139,7 +142,8 @@ export function createReceiver(options: ReceiverOptions) {
     .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
     .handler(async (_event, context) => {
       const delivery = deliveryOf(context);
-      const body = parseJson(delivery.verifiedBody ?? Buffer.alloc(0));
+      if (!delivery.verifiedBody) throw new Error('the signature middleware did not run before the handler');
+      const body = parseJson(delivery.verifiedBody);
       const { eventType } = parse(EventTypeOnly, body);
       delivery.fields.eventType = eventType;
       // Other event types are acknowledged, not refused: a consumer that keeps failing some
