@@ -17,7 +17,8 @@ the answer.
   --status <status>        connection status (default: the one the event type usually carries)
   --generated <date-time>  the event's generatedDate (default: now); an older one answers "stale"
   --tamper                 change the body after signing (answers 401)
-  --again                  send the last request again, byte for byte (answers "duplicate")
+  --again                  send the last request again, byte for byte (answers "duplicate";
+                           after 5 minutes its timestamp is a replay, and it answers 401)
   --url <url>              receiver (default: http://127.0.0.1:\${PORT:-3000}/webhooks/codat)
 
 The secret is CODAT_WEBHOOK_SECRET, or the one npm start keeps in \${DATA_DIR:-.data}/webhook-secret.`;
