@@ -10,11 +10,13 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { build } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
 import * as v from 'valibot';
+import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../lib/bundling';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { lambdaContext } from '../local/lambda-http';
 import { sampleEvent } from '../local/sample-events';
 import { startLocalServer } from '../local/server';
 import { toConnectionChange } from '../src/connection/connection-change';
@@ -36,10 +38,6 @@ const THROUGHPUT_WARMUP = 500;
 const COLD_START_RUNS = 9;
 const CALLS_PER_KIND = 20;
 const BREAKDOWN_ITERATIONS = 2_000;
-
-/** The banner lib/node-function.ts gives the bundle (ESM_REQUIRE_BANNER). */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 const secret = `whsec_${Buffer.from(randomUUID()).toString('base64')}`;
 const signer = new Webhook(secret);
@@ -95,24 +93,6 @@ function apiEvent(body: string, headers: Record<string, string>): APIGatewayProx
     },
     body,
     isBase64Encoded: false,
-  };
-}
-
-function lambdaContext(): Context {
-  const deadline = Date.now() + 10_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:bench',
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: 'bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
   };
 }
 
@@ -184,7 +164,7 @@ async function measureLatency() {
   const oneHandler = async (record: boolean) => {
     const { body, headers } = newDelivery();
     const event = apiEvent(body, headers);
-    const context = lambdaContext();
+    const context = lambdaContext(10_000);
     const start = performance.now();
     const response = await handler(event, context);
     const elapsed = performance.now() - start;
@@ -260,7 +240,7 @@ async function measureBreakdown() {
   for (let index = 0; index < BREAKDOWN_ITERATIONS + 200; index++) {
     const { body, headers } = newDelivery();
     const start = performance.now();
-    await handler(apiEvent(body, headers), lambdaContext());
+    await handler(apiEvent(body, headers), lambdaContext(10_000));
     if (index >= 200)
       steps['whole handler, no database (middy, signature, valibot, change, log)']?.push(
         performance.now() - start,
@@ -392,7 +372,7 @@ async function measureCalls() {
   });
   const deliver = async (body: string, headers: Record<string, string>) => {
     const before = counter.count;
-    const response = await handler(apiEvent(body, headers), lambdaContext());
+    const response = await handler(apiEvent(body, headers), lambdaContext(10_000));
     return { status: response.statusCode ?? 0, body: response.body ?? '', calls: counter.count - before };
   };
 
@@ -455,13 +435,13 @@ async function bundle(entry: string, name: string): Promise<string> {
     entryPoints: [join(ROOT, entry)],
     bundle: true,
     platform: 'node',
-    target: 'node24',
+    target: BUNDLE_TARGET,
     format: 'esm',
     outfile,
     minify: true,
     sourcemap: true,
     sourcesContent: false,
-    mainFields: ['module', 'main'],
+    mainFields: BUNDLE_MAIN_FIELDS,
     banner: { js: ESM_REQUIRE_BANNER },
     external: [], // bundleAwsSDK: true
     logLevel: 'warning',

@@ -5,13 +5,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-
-/**
- * Lets bundled CommonJS dependencies call `require` for Node built-ins: an ESM bundle has no
- * `require` of its own, and esbuild's shim throws "Dynamic require of ... is not supported".
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from './bundling';
 
 export interface NodeFunctionProps {
   /** Path of the TypeScript file that exports `handler`. */
@@ -75,10 +69,9 @@ export class NodeFunction extends NodejsFunction {
         sourceMap: true,
         // Mapped stack traces need only the line mappings, not a copy of every source file.
         sourcesContent: false,
-        target: 'node24',
+        target: BUNDLE_TARGET,
         format: OutputFormat.ESM,
-        // Prefer the ES module builds of dependencies (the AWS SDK ships both).
-        mainFields: ['module', 'main'],
+        mainFields: BUNDLE_MAIN_FIELDS,
         banner: ESM_REQUIRE_BANNER,
         // The SDK versions in package-lock.json, which the tests ran against, rather than
         // whichever the Lambda runtime happens to carry.

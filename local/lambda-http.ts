@@ -29,7 +29,8 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
   return Buffer.concat(chunks);
 }
 
-function lambdaContext(timeoutMs: number): Context {
+/** A Lambda context whose remaining time counts down from `timeoutMs`. */
+export function lambdaContext(timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const requestId = randomUUID();
   return {
