@@ -5,6 +5,7 @@ import { toConnectionChange } from '../connection/connection-change';
 import { ConnectionEvent, EventTypeOnly, isConnectionEventType, toProblems } from '../connection/schema';
 import type { ConnectionStore } from '../connection/store';
 import type { Logger } from '../log';
+import { parseJsonBody } from './json-body';
 import { InvalidPayloadError, json, PayloadTooLargeError, toErrorAnswer } from './responses';
 import { verifySignature } from './signature';
 
@@ -112,14 +113,6 @@ function signedBody(
   };
 }
 
-function parseJson(body: Buffer): unknown {
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new InvalidPayloadError([{ path: '(body)', message: `is not JSON: ${(error as Error).message}` }]);
-  }
-}
-
 function parse<const TSchema extends v.GenericSchema>(
   schema: TSchema,
   input: unknown,
@@ -143,7 +136,7 @@ export function createReceiver(options: ReceiverOptions) {
     .handler(async (_event, context) => {
       const delivery = deliveryOf(context);
       if (!delivery.verifiedBody) throw new Error('the signature middleware did not run before the handler');
-      const body = parseJson(delivery.verifiedBody);
+      const body = parseJsonBody(delivery.verifiedBody);
       const { eventType } = parse(EventTypeOnly, body);
       delivery.fields.eventType = eventType;
       // Other event types are acknowledged, not refused: a consumer that keeps failing some
