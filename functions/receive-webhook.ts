@@ -1,13 +1,13 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readLambdaConfig } from '../src/config';
 import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import { createLogger } from '../src/log';
+import { createPowertools } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret, secretsManagerValue } from '../src/webhook/secret-source';
 
 // Built once per cold start and shared by every invocation of this container.
 const config = readLambdaConfig(process.env);
-const logger = createLogger({ level: config.logLevel });
+const { logger, metrics } = createPowertools({ stage: config.stage, logLevel: config.logLevel });
 
 const signingSecrets = cachedSecret(
   secretsManagerValue(
@@ -26,4 +26,5 @@ export const handler = createReceiver({
   signingSecrets,
   tombstoneTtlDays: config.tombstoneTtlDays,
   logger,
+  metrics,
 });

@@ -20,6 +20,11 @@ const LambdaEnvironment = v.object({
   TOMBSTONE_TTL_DAYS: v.optional(positiveInteger('TOMBSTONE_TTL_DAYS'), '30'),
   SECRET_CACHE_SECONDS: v.optional(positiveInteger('SECRET_CACHE_SECONDS'), '300'),
   LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
+  /** The `stage` dimension of every metric; the stack always sets it. */
+  STAGE: v.optional(
+    v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,19}$/, 'STAGE must be a short lower-case name')),
+    'local',
+  ),
 });
 
 export type LambdaConfig = ReturnType<typeof readLambdaConfig>;
@@ -37,5 +42,6 @@ export function readLambdaConfig(env: NodeJS.ProcessEnv) {
     tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,
     secretCacheSeconds: config.SECRET_CACHE_SECONDS,
     logLevel: config.LOG_LEVEL,
+    stage: config.STAGE,
   };
 }

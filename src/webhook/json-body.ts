@@ -52,7 +52,10 @@ export function parseJsonBody(body: Buffer): unknown {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new InvalidPayloadError([{ path: '(body)', message: `is not JSON: ${(error as Error).message}` }]);
+    throw new InvalidPayloadError(
+      [{ path: '(body)', message: `is not JSON: ${(error as Error).message}` }],
+      'invalid-json',
+    );
   }
   if (MAY_HAVE_FORBIDDEN_KEY.test(text) || MAY_HAVE_SURROGATE_ESCAPE.test(text)) {
     const problems = findUnsafe(value);

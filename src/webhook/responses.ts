@@ -1,6 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Problem } from '../connection/schema';
 import { StorageUnavailableError } from '../connection/store';
+import type { FailureCode, RejectionCode } from '../observability/names';
 import { SignatureError, SigningSecretError } from './signature';
 
 /** The body is larger than the receiver accepts. */
@@ -14,7 +15,10 @@ export class PayloadTooLargeError extends Error {
 /** The body is not JSON, or not a delivery the contract allows. */
 export class InvalidPayloadError extends Error {
   override readonly name = 'InvalidPayloadError';
-  constructor(readonly problems: Problem[]) {
+  constructor(
+    readonly problems: Problem[],
+    readonly fault: 'invalid-json' | 'invalid-payload' = 'invalid-payload',
+  ) {
     super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
   }
 }
@@ -24,13 +28,15 @@ export class SecretUnavailableError extends Error {
   override readonly name = 'SecretUnavailableError';
 }
 
-/** The answer to one rejected or failed delivery, and how it is logged. */
-export interface ErrorAnswer {
+/** The answer to one rejected or failed delivery, and how it is logged and counted. */
+export type ErrorAnswer = {
   response: APIGatewayProxyStructuredResultV2;
-  /** `rejected`: the sender's fault, retrying will not help; `failed`: ours, the sender should retry. */
-  result: 'rejected' | 'failed';
+  /** Free text for the log line: what exactly was wrong. */
   reason: string;
-}
+} & (
+  | { /** The sender's fault: retrying will not help. */ result: 'rejected'; code: RejectionCode }
+  | { /** Ours: the sender should retry. */ result: 'failed'; code: FailureCode }
+);
 
 /** At most this many problems are listed in a 400 answer; the count says how many there were. */
 const MAX_PROBLEMS_LISTED = 20;
@@ -48,6 +54,7 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     return {
       response: json(401, { error: 'invalid signature', reason: error.message }),
       result: 'rejected',
+      code: error.fault,
       reason: error.message,
     };
   }
@@ -55,6 +62,7 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     return {
       response: json(413, { error: 'payload too large', limitBytes: error.limitBytes }),
       result: 'rejected',
+      code: 'too-large',
       reason: error.message,
     };
   }
@@ -66,6 +74,7 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
         problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
       }),
       result: 'rejected',
+      code: error.fault,
       reason: error.message,
     };
   }
@@ -73,6 +82,7 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     return {
       response: json(503, { error: 'storage unavailable, retry later' }),
       result: 'failed',
+      code: 'storage',
       reason: error.message,
     };
   }
@@ -80,12 +90,14 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     return {
       response: json(503, { error: 'signing secret unavailable, retry later' }),
       result: 'failed',
+      code: 'secret',
       reason: error.message,
     };
   }
   return {
     response: json(500, { error: 'internal error' }),
     result: 'failed',
+    code: 'internal',
     reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
   };
 }

@@ -12,9 +12,18 @@ export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
 const SECRET_PREFIX = 'whsec_';
 const HMAC_SHA256_BYTES = 32;
 
-/** The delivery's signature cannot be trusted. `reason` names the header and what is wrong. */
+/** Why a signature was refused, in a few words fit for a metric dimension. */
+export type SignatureFault = 'missing-header' | 'timestamp' | 'signature';
+
+/** The delivery's signature cannot be trusted. The message names the header and what is wrong. */
 export class SignatureError extends Error {
   override readonly name = 'SignatureError';
+  constructor(
+    message: string,
+    readonly fault: SignatureFault = 'signature',
+  ) {
+    super(message);
+  }
 }
 
 /** The configured signing secret is missing or malformed: a fault of ours, not the sender's. */
@@ -46,7 +55,7 @@ export type Headers = Readonly<Record<string, string | undefined>>;
 function header(headers: Headers, name: 'id' | 'timestamp' | 'signature'): string {
   const value = headers[`webhook-${name}`] ?? headers[`svix-${name}`];
   if (value === undefined || value.trim() === '') {
-    throw new SignatureError(`missing header webhook-${name} (or svix-${name})`);
+    throw new SignatureError(`missing header webhook-${name} (or svix-${name})`, 'missing-header');
   }
   return value.trim();
 }
@@ -68,14 +77,17 @@ export function verifySignature(input: VerifyInput): { id: string; timestamp: nu
   const signatures = header(headers, 'signature');
 
   if (!/^\d{1,12}$/.test(timestampText)) {
-    throw new SignatureError('header webhook-timestamp is not a Unix time in seconds');
+    throw new SignatureError('header webhook-timestamp is not a Unix time in seconds', 'timestamp');
   }
   const timestamp = Number(timestampText);
   if (timestamp < nowSeconds - toleranceSeconds) {
-    throw new SignatureError(`header webhook-timestamp is more than ${toleranceSeconds} s old`);
+    throw new SignatureError(`header webhook-timestamp is more than ${toleranceSeconds} s old`, 'timestamp');
   }
   if (timestamp > nowSeconds + toleranceSeconds) {
-    throw new SignatureError(`header webhook-timestamp is more than ${toleranceSeconds} s in the future`);
+    throw new SignatureError(
+      `header webhook-timestamp is more than ${toleranceSeconds} s in the future`,
+      'timestamp',
+    );
   }
 
   const candidates = signatures

@@ -1,0 +1,41 @@
+/**
+ * The names the function publishes its metrics under and the stack charts and alarms on, in one
+ * place (plain values, no AWS libraries) so that the two cannot drift apart.
+ */
+export const METRICS_NAMESPACE = 'CodatConnections';
+
+/** The `service` dimension and the logs' `service` key (Powertools' default dimension). */
+export const SERVICE_NAME = 'codat-connections';
+
+/** Every metric carries `service` and `stage`; these add one more, from a fixed short list. */
+export const METRIC = {
+  /** Count, one per delivery, with dimension `Result`. */
+  deliveries: 'Deliveries',
+  /** Count, one per rejected (4xx) delivery, with dimension `Reason`. */
+  rejections: 'Rejections',
+  /** Milliseconds from the event's generatedDate to its receipt, connection events only. */
+  deliveryLag: 'DeliveryLagMs',
+} as const;
+
+export const DIMENSION = { result: 'Result', reason: 'Reason', stage: 'stage', service: 'service' } as const;
+
+/** Every value the `Result` dimension takes. */
+export const DELIVERY_RESULTS = ['applied', 'duplicate', 'stale', 'ignored', 'rejected', 'failed'] as const;
+export type DeliveryResult = (typeof DELIVERY_RESULTS)[number];
+
+/**
+ * Why a delivery was refused (`rejected`, 4xx) or could not be handled (`failed`, 5xx), from a
+ * short fixed list: the `Reason` dimension, where free text would make a new metric of every
+ * message.
+ */
+export const REJECTION_CODES = [
+  'missing-header',
+  'timestamp',
+  'signature',
+  'too-large',
+  'invalid-json',
+  'invalid-payload',
+] as const;
+export const FAILURE_CODES = ['storage', 'secret', 'internal'] as const;
+export type RejectionCode = (typeof REJECTION_CODES)[number];
+export type FailureCode = (typeof FAILURE_CODES)[number];
