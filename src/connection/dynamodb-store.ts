@@ -21,15 +21,21 @@ import { CONNECTION_TABLE } from './table';
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
 
 /**
+ * Time limits for every AWS call on the delivery path. `throwOnRequestTimeout` matters: without
+ * it, the SDK only warns when `requestTimeout` passes and goes on waiting for the reply.
+ */
+export const AWS_REQUEST_HANDLER = {
+  connectionTimeout: 1_000,
+  requestTimeout: 2_000,
+  throwOnRequestTimeout: true,
+};
+
+/**
  * A DynamoDB client whose every call ends well inside the provider's 15-second window:
  * at most 3 attempts of at most 2 s each, so a failing database answers 503 in about 6 s.
  */
 export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
-    ...config,
-  });
+  return new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
 }
 
 /** Connection fields stored as top-level attributes; `id` is the sort key. */

@@ -1,0 +1,243 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Webhook } from 'standardwebhooks';
+import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { startLocalServer } from '../local/server';
+import { createDynamoDbClient } from '../src/connection/dynamodb-store';
+import { createLogger } from '../src/log';
+import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from './history';
+
+export interface LoadOptions {
+  /** @default 20000 */
+  deliveries?: number;
+  /** Share of deliveries that repeat an earlier event. @default 0.2 */
+  duplicateRatio?: number;
+  /** Requests in flight at once. @default 64 */
+  concurrency?: number;
+  /** Seeds the history and the shuffle, so that a run can be repeated. @default 1 */
+  seed?: number;
+}
+
+export interface LoadReport {
+  deliveries: number;
+  uniqueEvents: number;
+  connections: number;
+  concurrency: number;
+  seconds: number;
+  deliveriesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** `200 applied`, `200 duplicate`, `503 …`: how many of each. */
+  answers: Record<string, number>;
+  serverErrors: number;
+  /** Connections whose item differs from the oracle's newest event: lost or wrong. */
+  lost: number;
+  tableMatchesOracle: boolean;
+}
+
+/** mulberry32: a small seeded PRNG, so that histories and orders can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const EVENT_TYPES = [
+  'connection.created',
+  'connection.connected',
+  'connection.disconnected',
+  'connection.reconnected',
+  'connection.failed',
+  'connection.deleted',
+];
+
+/** A date-time in one of the forms Codat sends: UTC with milliseconds or 7 digits, or an offset. */
+function dateTimeIn(millis: number, form: number, extraDigits: number): string {
+  const utc = new Date(millis).toISOString();
+  if (form === 0) return utc;
+  if (form === 1) return `${utc.slice(0, 23)}${String(extraDigits).padStart(4, '0')}Z`;
+  const shifted = new Date(millis - 5 * 3_600_000).toISOString();
+  return `${shifted.slice(0, 23)}-05:00`;
+}
+
+/** Events over many connections, with repeats, shuffled: what an at-least-once sender may deliver. */
+export function shuffledHistory(deliveries: number, duplicateRatio: number, seed: number) {
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
+  const uniqueEvents = Math.max(1, Math.round(deliveries * (1 - duplicateRatio)));
+  const connections = Array.from({ length: Math.max(1, Math.round(uniqueEvents / 8)) }, (_, index) => ({
+    companyId: `company-${Math.floor(index / 4)}-${seed}`,
+    connectionId: randomUUID(),
+  }));
+  const start = Date.parse('2026-11-28T10:00:00Z');
+  const unique: HistoryEvent[] = Array.from({ length: uniqueEvents }, () =>
+    historyEvent({
+      id: randomUUID(),
+      eventType: pick(EVENT_TYPES),
+      ...pick(connections),
+      // A narrow window, so that many events of one connection share a millisecond.
+      generatedDate: dateTimeIn(
+        start + Math.floor(next() * 60_000),
+        Math.floor(next() * 3),
+        Math.floor(next() * 10_000),
+      ),
+    }),
+  );
+  const all = [...unique];
+  while (all.length < deliveries) all.push(pick(unique));
+  for (let index = all.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [all[index], all[other]] = [all[other] as HistoryEvent, all[index] as HistoryEvent];
+  }
+  return { unique, deliveries: all, connections: connections.length };
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/** Sends `events` to `url`, each signed as the provider would sign a new attempt, `concurrency` at a time. */
+export async function deliverAll(
+  url: string,
+  secret: string,
+  events: readonly HistoryEvent[],
+  concurrency: number,
+) {
+  const signer = new Webhook(secret);
+  const answers: Record<string, number> = {};
+  const latencies: number[] = [];
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < events.length) {
+      const event = events[nextIndex++] as HistoryEvent;
+      const messageId = `msg_${event.id}`;
+      const sentAt = new Date();
+      const started = performance.now();
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': messageId,
+          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+          'webhook-signature': signer.sign(messageId, sentAt, event.body),
+        },
+        body: event.body,
+      });
+      const answer = (await response.json()) as { result?: string; error?: string };
+      latencies.push(performance.now() - started);
+      const kind = `${response.status} ${answer.result ?? answer.error}`;
+      answers[kind] = (answers[kind] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { answers, latencies };
+}
+
+/** A bounded load on a local server of its own, over loopback only, checked against the oracle. */
+export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
+  const { deliveries = 20_000, duplicateRatio = 0.2, concurrency = 64, seed = 1 } = options;
+  const history = shuffledHistory(deliveries, duplicateRatio, seed);
+  const database = await startEmbeddedDynamoDb();
+  const client = createDynamoDbClient({
+    endpoint: database.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'load', secretAccessKey: 'load' },
+  });
+  const tableName = 'connections-load';
+  await ensureConnectionTable(client, tableName);
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const server = await startLocalServer({
+    port: 0,
+    signingSecret: secret,
+    dynamoDbEndpoint: database.endpoint,
+    tableName,
+    logger: createLogger({ level: 'error', write: () => {} }),
+  });
+  try {
+    const started = performance.now();
+    const { answers, latencies } = await deliverAll(
+      server.webhookUrl,
+      secret,
+      history.deliveries,
+      concurrency,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const wrong = differences(expectedTable(history.unique), await actualTable(client, tableName));
+    latencies.sort((a, b) => a - b);
+    const serverErrors = Object.entries(answers)
+      .filter(([kind]) => kind.startsWith('5'))
+      .reduce((sum, [, count]) => sum + count, 0);
+    return {
+      deliveries: history.deliveries.length,
+      uniqueEvents: history.unique.length,
+      connections: history.connections,
+      concurrency,
+      seconds: Math.round(seconds * 100) / 100,
+      deliveriesPerSecond: Math.round(history.deliveries.length / seconds),
+      p50Ms: Math.round(percentile(latencies, 50) * 10) / 10,
+      p99Ms: Math.round(percentile(latencies, 99) * 10) / 10,
+      maxMs: Math.round((latencies.at(-1) ?? 0) * 10) / 10,
+      answers,
+      serverErrors,
+      lost: wrong.length,
+      tableMatchesOracle: wrong.length === 0,
+    };
+  } finally {
+    await server.close();
+    client.destroy();
+    await database.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      deliveries: { type: 'string', default: '20000' },
+      duplicates: { type: 'string', default: '0.2' },
+      concurrency: { type: 'string', default: '64' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  const options = {
+    deliveries: Number(values.deliveries),
+    duplicateRatio: Number(values.duplicates),
+    concurrency: Number(values.concurrency),
+    seed: Number(values.seed),
+  };
+  if (
+    !(
+      options.deliveries >= 1 &&
+      options.duplicateRatio >= 0 &&
+      options.duplicateRatio < 1 &&
+      options.concurrency >= 1
+    )
+  ) {
+    throw new Error(
+      '--deliveries and --concurrency must be at least 1, --duplicates a share from 0 to below 1',
+    );
+  }
+  process.stderr.write(
+    `load: ${options.deliveries} signed deliveries, ${options.duplicateRatio * 100}% repeats, shuffled, concurrency ${options.concurrency}, to a local server on 127.0.0.1\n`,
+  );
+  const report = await runLoad(options);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(
+    `\n${report.deliveries} deliveries in ${report.seconds} s: ${report.deliveriesPerSecond}/s, p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms; ` +
+      `5xx: ${report.serverErrors}; lost: ${report.lost}; table equals oracle: ${report.tableMatchesOracle ? 'yes' : 'NO'}\n`,
+  );
+  if (report.serverErrors > 0 || !report.tableMatchesOracle) process.exitCode = 1;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`load failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  });
+}

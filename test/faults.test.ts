@@ -1,0 +1,112 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { actualTable, differences, expectedTable, type HistoryEvent } from '../load/history';
+import { deliverAll, shuffledHistory } from '../load/run';
+import {
+  type EmbeddedDynamoDb,
+  ensureConnectionTable,
+  startEmbeddedDynamoDb,
+} from '../local/embedded-dynamodb';
+import { type LocalServer, startLocalServer } from '../local/server';
+import { createDynamoDbClient } from '../src/connection/dynamodb-store';
+import { createLogger } from '../src/log';
+import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
+
+/** Codat counts an attempt as failed after 15 s: every answer must come well before. */
+const PROVIDER_WINDOW_MS = 15_000;
+
+let database: EmbeddedDynamoDb;
+let proxy: FaultProxy;
+let server: LocalServer;
+const secret = `whsec_${randomBytes(24).toString('base64')}`;
+const client = () =>
+  createDynamoDbClient({
+    endpoint: database.endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+let tableName: string;
+
+beforeEach(async () => {
+  database = await startEmbeddedDynamoDb();
+  proxy = await startFaultProxy(database.endpoint);
+  tableName = `faults-${randomUUID()}`;
+  const setup = client();
+  await ensureConnectionTable(setup, tableName);
+  setup.destroy();
+  server = await startLocalServer({
+    port: 0,
+    signingSecret: secret,
+    dynamoDbEndpoint: proxy.endpoint,
+    tableName,
+    logger: createLogger({ write: () => {} }),
+  });
+});
+
+afterEach(async () => {
+  await server.close();
+  await proxy.close();
+  await database.close();
+});
+
+async function table() {
+  const reader = client();
+  try {
+    return await actualTable(reader, tableName);
+  } finally {
+    reader.destroy();
+  }
+}
+
+async function timed(events: readonly HistoryEvent[]) {
+  const { answers, latencies } = await deliverAll(server.webhookUrl, secret, events, 8);
+  return { answers, slowestMs: Math.max(...latencies) };
+}
+
+describe('the receiver when the database fails', () => {
+  it('answers 503 while the database is down, writes nothing, recovers by itself, and converges once deliveries are re-sent', async () => {
+    const { unique } = shuffledHistory(60, 0, 7);
+    const [before, during, after] = [unique.slice(0, 20), unique.slice(20, 40), unique.slice(40)];
+
+    const first = await timed(before);
+    const stateBefore = await table();
+    proxy.set('down');
+    const whileDown = await timed(during);
+    proxy.set('up');
+    const stateWhileDown = await table();
+    const recovered = await timed(after);
+    const resent = await timed(during);
+
+    expect(Object.keys(first.answers).every((kind) => kind.startsWith('200'))).toBe(true);
+    expect(whileDown.answers).toEqual({ '503 storage unavailable, retry later': 20 });
+    expect(whileDown.slowestMs).toBeLessThan(PROVIDER_WINDOW_MS);
+    expect(stateWhileDown).toEqual(stateBefore);
+    expect(Object.keys(recovered.answers).every((kind) => kind.startsWith('200'))).toBe(true);
+    expect(Object.keys(resent.answers).every((kind) => kind.startsWith('200'))).toBe(true);
+    expect(differences(expectedTable(unique), await table())).toEqual([]);
+  });
+
+  it('answers 503 inside the provider window when the database accepts connections but never replies', async () => {
+    const { unique } = shuffledHistory(1, 0, 8);
+    proxy.set('blackhole');
+
+    const hung = await timed(unique);
+
+    expect(hung.answers).toEqual({ '503 storage unavailable, retry later': 1 });
+    // The client's own limits (3 attempts of 2 s) end it, before the handler's early-timeout
+    // guard, which would answer at 9.5 s of the 10 s the local server gives each request.
+    expect(hung.slowestMs).toBeLessThan(9_000);
+    proxy.set('up');
+    expect((await table()).size).toBe(0);
+  });
+
+  it('still applies deliveries inside the provider window when every database reply is slow', async () => {
+    const { unique } = shuffledHistory(10, 0, 9);
+    proxy.set('slow', 400);
+
+    const slow = await timed(unique);
+
+    expect(Object.keys(slow.answers).every((kind) => kind.startsWith('200'))).toBe(true);
+    expect(slow.slowestMs).toBeLessThan(PROVIDER_WINDOW_MS);
+    expect(differences(expectedTable(unique), await table())).toEqual([]);
+  });
+});
