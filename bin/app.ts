@@ -1,8 +1,19 @@
 import { App } from 'aws-cdk-lib';
 import { ConnectionsStack } from '../lib/connections-stack';
-import { tombstoneTtlDaysFromContext } from '../lib/context';
+import {
+  alarmEmailFromContext,
+  noDeliveriesAlarmMinutesFromContext,
+  stageFromContext,
+  tombstoneTtlDaysFromContext,
+} from '../lib/context';
 
 const app = new App();
-new ConnectionsStack(app, 'CodatConnections', {
-  tombstoneTtlDays: tombstoneTtlDaysFromContext(app.node.tryGetContext('tombstoneTtlDays')),
+const context = (key: string): unknown => app.node.tryGetContext(key);
+const stage = stageFromContext(context('stage'));
+// One stack per stage, so that dev and prod live side by side in one account.
+new ConnectionsStack(app, `CodatConnections-${stage}`, {
+  stage,
+  tombstoneTtlDays: tombstoneTtlDaysFromContext(context('tombstoneTtlDays')),
+  alarmEmail: alarmEmailFromContext(context('alarmEmail')),
+  noDeliveriesAlarmMinutes: noDeliveriesAlarmMinutesFromContext(context('noDeliveriesAlarmMinutes')),
 });

@@ -1,12 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
+import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from './context';
+import { Monitoring } from './monitoring';
 import { NodeFunction } from './node-function';
+import { STAGE_SETTINGS, type Stage } from './stage';
 
 export const WEBHOOK_PATH = '/webhooks/codat';
 
@@ -16,6 +21,25 @@ export interface ConnectionsStackProps extends StackProps {
    * @default 30
    */
   readonly tombstoneTtlDays?: number;
+
+  /**
+   * Which stage this is: sets removal policies, log retention and alarm thresholds
+   * (see `STAGE_SETTINGS`). Name the stack after it, `CodatConnections-<stage>`.
+   * @default 'dev'
+   */
+  readonly stage?: Stage;
+
+  /**
+   * Mails the alarms to this address (SNS sends a confirmation link first).
+   * @default - the topic has no subscription
+   */
+  readonly alarmEmail?: string;
+
+  /**
+   * Alarms when no request reaches the endpoint for this many minutes (5 to 1440).
+   * @default - no such alarm
+   */
+  readonly noDeliveriesAlarmMinutes?: number;
 }
 
 /**
@@ -25,6 +49,11 @@ export interface ConnectionsStackProps extends StackProps {
 export class ConnectionsStack extends Stack {
   constructor(scope: Construct, id: string, props: ConnectionsStackProps = {}) {
     super(scope, id, props);
+    // The same checks as for context values, so that a stack built in code is held to them too.
+    const stage = stageFromContext(props.stage);
+    const alarmEmail = alarmEmailFromContext(props.alarmEmail);
+    const noDeliveriesAlarmMinutes = noDeliveriesAlarmMinutesFromContext(props.noDeliveriesAlarmMinutes);
+    const settings = STAGE_SETTINGS[stage];
     const tombstoneTtlDays = props.tombstoneTtlDays ?? 30;
     if (!Number.isSafeInteger(tombstoneTtlDays) || tombstoneTtlDays < 1) {
       throw new Error(
@@ -38,7 +67,8 @@ export class ConnectionsStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: CONNECTION_TABLE.expiryAttribute,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: settings.removalPolicy,
+      deletionProtection: settings.tableDeletionProtection,
     });
 
     const signingSecret = new Secret(this, 'SigningSecret', {
@@ -52,11 +82,23 @@ export class ConnectionsStack extends Stack {
         generateStringKey: 'placeholder',
       },
     });
+    Validations.of(signingSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the README ' +
+        'runbook rotates it by hand with both values accepted during the overlap.',
+    });
 
     const receiver = new NodeFunction(this, 'ReceiveWebhook', {
       entry: fileURLToPath(new URL('../functions/receive-webhook.ts', import.meta.url)),
       description: `Codat connection webhooks: POST ${WEBHOOK_PATH}`,
-      environment: { TOMBSTONE_TTL_DAYS: String(tombstoneTtlDays) },
+      environment: {
+        TOMBSTONE_TTL_DAYS: String(tombstoneTtlDays),
+        STAGE: stage,
+        LOG_LEVEL: settings.logLevel,
+      },
+      logRetention: settings.logRetention,
+      logRemovalPolicy: settings.removalPolicy,
     })
       .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
       .useSecret(signingSecret, 'SIGNING_SECRET_ARN');
@@ -68,11 +110,31 @@ export class ConnectionsStack extends Stack {
     });
     // Built by hand rather than by createDefaultStage, which takes no throttling: caps the
     // request rate so that a flood cannot run up the bill.
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: settings.logRetention,
+      removalPolicy: settings.removalPolicy,
+    });
     new HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { rateLimit: 100, burstLimit: 200 },
+      // One line per request, including those refused before the function (throttled, no route).
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            sourceIp: '$context.identity.sourceIp',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
     });
     api.addRoutes({
       path: WEBHOOK_PATH,
@@ -81,6 +143,23 @@ export class ConnectionsStack extends Stack {
       integration: new HttpLambdaIntegration('ReceiveWebhookIntegration', receiver, {
         timeout: Duration.seconds(12),
       }),
+    });
+
+    Validations.of(api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Codat cannot send IAM, JWT or API-key credentials: every delivery is authenticated by its ' +
+        'Standard Webhooks signature, checked by the function before anything else.',
+    });
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      stage,
+      api,
+      receiver,
+      table,
+      thresholds: settings.alarms,
+      alarmEmail,
+      noDeliveriesAlarmMinutes,
     });
 
     new CfnOutput(this, 'WebhookUrl', {
@@ -96,6 +175,14 @@ export class ConnectionsStack extends Stack {
       description:
         'Set the Codat signing secret with: aws secretsmanager put-secret-value ' +
         '--secret-id <this ARN> --secret-string whsec_...',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: monitoring.topic.topicArn,
+      description: 'SNS topic every alarm notifies; subscribe the on-call channel to it',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: monitoring.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of deliveries, rejections, latency, errors, throttles and lag',
     });
   }
 }

@@ -1,3 +1,5 @@
+import { isStage, STAGES, type Stage } from './stage';
+
 /**
  * Reads the `tombstoneTtlDays` context value (cdk.json, or `-c tombstoneTtlDays=N`): a whole
  * number of days, at least 1. cdk.json gives a number and the command line a string; both are
@@ -13,4 +15,58 @@ export function tombstoneTtlDaysFromContext(value: unknown): number | undefined 
     );
   }
   return days;
+}
+
+/**
+ * Reads the `stage` context value (`-c stage=prod`): `dev` when not set. Anything else than a
+ * known stage is refused, so that a typo never deploys a third, unintended copy.
+ */
+export function stageFromContext(value: unknown): Stage {
+  if (value === undefined) return 'dev';
+  if (!isStage(value)) {
+    throw new Error(
+      `Context value stage must be one of ${STAGES.join(', ')}, but is ${JSON.stringify(value)}. ` +
+        'Pass -c stage=prod to deploy production; leave it out for dev.',
+    );
+  }
+  return value;
+}
+
+/** Reads the optional `alarmEmail` context value: the address the alarms' topic mails. */
+export function alarmEmailFromContext(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new Error(
+      `Context value alarmEmail must be one e-mail address, but is ${JSON.stringify(value)}. ` +
+        'Pass -c alarmEmail=oncall@example.com, or leave it out and subscribe to the topic yourself.',
+    );
+  }
+  return value;
+}
+
+/** Something@host.tld, with no spaces and no second address: what SNS accepts for an e-mail subscription. */
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+
+/** Longest quiet period the no-deliveries alarm can watch: CloudWatch evaluates at most one day. */
+export const MAX_NO_DELIVERIES_MINUTES = 1440;
+
+/**
+ * Reads the optional `noDeliveriesAlarmMinutes` context value: alarm when the endpoint gets no
+ * request at all for this many minutes (5 to 1440). Off when not set.
+ */
+export function noDeliveriesAlarmMinutesFromContext(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const minutes = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (
+    typeof minutes !== 'number' ||
+    !Number.isSafeInteger(minutes) ||
+    minutes < 5 ||
+    minutes > MAX_NO_DELIVERIES_MINUTES
+  ) {
+    throw new Error(
+      `Context value noDeliveriesAlarmMinutes must be a whole number of minutes from 5 to ${MAX_NO_DELIVERIES_MINUTES}, ` +
+        `but is ${JSON.stringify(value)}. Pass -c noDeliveriesAlarmMinutes=360, or leave it out to turn the alarm off.`,
+    );
+  }
+  return minutes;
 }

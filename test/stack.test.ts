@@ -6,7 +6,7 @@ import { parseSigningSecrets } from '../src/webhook/signature';
 
 function synthesize(props?: ConnectionsStackProps, context?: Record<string, unknown>): Template {
   const app = new App(context ? { context } : {});
-  return Template.fromStack(new ConnectionsStack(app, 'CodatConnections', props));
+  return Template.fromStack(new ConnectionsStack(app, `CodatConnections-${props?.stage ?? 'dev'}`, props));
 }
 
 /** Logical id of the one resource of `type`, so that no hashed id is written down here. */
@@ -29,7 +29,8 @@ describe('ConnectionsStack', () => {
   const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
   const fn = onlyResource(template, 'AWS::Lambda::Function');
   const api = onlyResource(template, 'AWS::ApiGatewayV2::Api');
-  const logGroup = onlyResource(template, 'AWS::Logs::LogGroup');
+  const logGroupId = (fn.resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+  const logGroup = { id: logGroupId, resource: template.toJSON().Resources[logGroupId] as Resource };
 
   describe('the connection table', () => {
     it('keys the table by company id and connection id, both strings', () => {
@@ -58,11 +59,21 @@ describe('ConnectionsStack', () => {
       });
     });
 
-    it('keeps the table and its data when the stack is deleted or the table replaced', () => {
-      template.hasResource('AWS::DynamoDB::Table', {
+    it('keeps the table and its data in prod when the stack is deleted or the table replaced', () => {
+      const prod = synthesize({ stage: 'prod' }, { 'aws:cdk:bundling-stacks': [] });
+      prod.hasResource('AWS::DynamoDB::Table', {
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
       });
+    });
+
+    it('lets a dev table go with its stack, so that dev stacks can be torn down', () => {
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Delete',
+        UpdateReplacePolicy: 'Delete',
+      });
+      expect(table.resource.Properties.DeletionProtectionEnabled ?? false).toBe(false);
     });
   });
 
@@ -102,26 +113,33 @@ describe('ConnectionsStack', () => {
       expect(fn.resource.Properties.TracingConfig).toBeUndefined();
     });
 
-    it('is told the table, the secret, the tombstone lifetime and to map stack traces to the source', () => {
+    it('is told the table, the secret, the tombstone lifetime, its stage and log level, and to map stack traces to the source', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.exact({
             TABLE_NAME: { Ref: table.id },
             SIGNING_SECRET_ARN: { Ref: secret.id },
             TOMBSTONE_TTL_DAYS: '30',
+            STAGE: 'dev',
+            LOG_LEVEL: 'info',
             NODE_OPTIONS: '--enable-source-maps',
           }),
         },
       });
     });
 
-    it('may only update items in the table and read the signing secret', () => {
+    it('may only write its own logs, update items in the table and read the signing secret', () => {
       const roleId = fn.resource.Properties.Role?.['Fn::GetAtt'][0];
       template.resourceCountIs('AWS::IAM::Policy', 1);
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: roleId }],
         PolicyDocument: {
           Statement: Match.exact([
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::GetAtt': [logGroup.id, 'Arn'] },
+            },
             {
               Effect: 'Allow',
               Action: 'dynamodb:UpdateItem',
@@ -137,25 +155,20 @@ describe('ConnectionsStack', () => {
       });
     });
 
-    it('has no managed policy beyond writing its own logs', () => {
-      template.hasResourceProperties('AWS::IAM::Role', {
-        ManagedPolicyArns: Match.exact([
-          {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-              ],
-            ],
-          },
-        ]),
+    it('has no managed policy, not even AWSLambdaBasicExecutionRole, which may write to any log group', () => {
+      const roleId = fn.resource.Properties.Role?.['Fn::GetAtt'][0] as string;
+      const role = template.toJSON().Resources[roleId] as Resource;
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
       });
     });
 
-    it('logs to its own log group, kept for one month', () => {
-      expect(logGroup.resource.Properties.RetentionInDays).toBe(30);
+    it('logs to its own log group, kept two weeks in dev', () => {
+      expect(logGroup.resource.Properties.RetentionInDays).toBe(14);
       template.hasResourceProperties('AWS::Lambda::Function', {
         LoggingConfig: { LogGroup: { Ref: logGroup.id } },
       });

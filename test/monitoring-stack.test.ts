@@ -1,0 +1,300 @@
+import { describe, expect, it } from '@jest/globals';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
+import { DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
+
+/** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
+function synthesize(stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ConnectionsStack(app, `CodatConnections-${stage}`, { stage, ...props });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+interface AlarmProperties {
+  AlarmName: string;
+  Threshold: number;
+  ComparisonOperator: string;
+  TreatMissingData: string;
+  AlarmActions: unknown[];
+  OKActions: unknown[];
+  MetricName?: string;
+  Namespace?: string;
+  Metrics?: { Id: string; Expression?: string; MetricStat?: { Metric: Record<string, unknown> } }[];
+  Period?: number;
+}
+
+function alarms(template: Template): Record<string, AlarmProperties> {
+  return Object.fromEntries(
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((resource) => {
+      const properties = resource.Properties as AlarmProperties;
+      return [properties.AlarmName.replace(/^CodatConnections-(dev|prod)-/, ''), properties];
+    }),
+  );
+}
+
+/** The dashboard body, with the tokens CloudFormation fills in left as they are. */
+function dashboardBody(template: Template): string {
+  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  if (!dashboard) throw new Error('no dashboard');
+  return JSON.stringify((dashboard.Properties as { DashboardBody: unknown }).DashboardBody);
+}
+
+const { stack: dev, template: devTemplate } = synthesize('dev');
+const { template: prodTemplate } = synthesize('prod');
+
+describe('the alarms', () => {
+  const devAlarms = alarms(devTemplate);
+  const prodAlarms = alarms(prodTemplate);
+  const topicId = Object.keys(devTemplate.findResources('AWS::SNS::Topic'))[0];
+
+  it('watch 5xx answers, function errors and throttles, DynamoDB write throttles and errors, and 401 bursts', () => {
+    expect(Object.keys(devAlarms).sort()).toEqual([
+      'FunctionErrors',
+      'FunctionThrottles',
+      'ServerErrors',
+      'TableWriteErrors',
+      'TableWriteThrottles',
+      'Unauthorized',
+    ]);
+  });
+
+  it('are named after the stack, so that two stages live side by side', () => {
+    for (const properties of Object.values(alarms(devTemplate))) {
+      expect(properties.AlarmName).toMatch(/^CodatConnections-dev-/);
+    }
+    for (const properties of Object.values(alarms(prodTemplate))) {
+      expect(properties.AlarmName).toMatch(/^CodatConnections-prod-/);
+    }
+  });
+
+  it('notify one SNS topic when they fire and when they clear, and stay quiet without data', () => {
+    for (const properties of Object.values(devAlarms)) {
+      expect(properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(properties.OKActions).toEqual([{ Ref: topicId }]);
+      expect(properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  it('watch the API 5xx count, which includes the 503s that ask Codat to retry', () => {
+    expect(devAlarms.ServerErrors).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Period: 300,
+    });
+  });
+
+  it('watch DynamoDB UpdateItem throttles and system errors on the table', () => {
+    expect(devAlarms.TableWriteThrottles).toMatchObject({
+      Namespace: 'AWS/DynamoDB',
+      MetricName: 'ThrottledRequests',
+    });
+    expect(JSON.stringify(devAlarms.TableWriteErrors?.Metrics)).toContain(
+      '{"Name":"Operation","Value":"UpdateItem"}',
+    );
+    expect(JSON.stringify(devAlarms.TableWriteErrors?.Metrics)).toContain('SystemErrors');
+  });
+
+  it('count 401s from the Rejections metric by the three reasons that answer 401', () => {
+    const metrics = devAlarms.Unauthorized?.Metrics ?? [];
+    const reasons = metrics.flatMap((metric) => {
+      const stat = metric.MetricStat?.Metric as { Dimensions: { Name: string; Value: string }[] } | undefined;
+      return stat?.Dimensions.filter((d) => d.Name === 'Reason').map((d) => d.Value) ?? [];
+    });
+    expect(reasons.sort()).toEqual(['missing-header', 'signature', 'timestamp']);
+    expect(JSON.stringify(metrics)).toContain('"Namespace":"CodatConnections"');
+    expect(JSON.stringify(metrics)).toContain('{"Name":"stage","Value":"dev"}');
+  });
+
+  it('are stricter in prod: one 5xx, error, throttle or failed write, or 20 401s, is enough', () => {
+    const thresholds = (all: Record<string, AlarmProperties>) =>
+      Object.fromEntries(Object.entries(all).map(([name, properties]) => [name, properties.Threshold]));
+
+    expect(thresholds(prodAlarms)).toEqual({
+      ServerErrors: 1,
+      FunctionErrors: 1,
+      FunctionThrottles: 1,
+      TableWriteThrottles: 1,
+      TableWriteErrors: 1,
+      Unauthorized: 20,
+    });
+    expect(thresholds(devAlarms)).toEqual({
+      ServerErrors: 5,
+      FunctionErrors: 5,
+      FunctionThrottles: 5,
+      TableWriteThrottles: 5,
+      TableWriteErrors: 5,
+      Unauthorized: 50,
+    });
+  });
+
+  it('leave the no-deliveries alarm off unless a period is given', () => {
+    expect(devAlarms.NoDeliveries).toBeUndefined();
+
+    const quiet = alarms(synthesize('prod', { noDeliveriesAlarmMinutes: 360 }).template).NoDeliveries;
+
+    expect(quiet).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: 'Count',
+      Period: 21_600,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('mail the address given as alarmEmail, and nobody otherwise', () => {
+    devTemplate.resourceCountIs('AWS::SNS::Subscription', 0);
+
+    const { template } = synthesize('dev', { alarmEmail: 'oncall@example.com' });
+
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+
+  it('refuse HTTP publishing to the topic', () => {
+    devTemplate.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('the dashboard', () => {
+  const body = dashboardBody(devTemplate);
+
+  it('is named after the stack', () => {
+    devTemplate.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'CodatConnections-dev',
+    });
+    prodTemplate.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'CodatConnections-prod',
+    });
+  });
+
+  it.each([
+    'Deliveries by result',
+    'Rejections by reason',
+    'Latency',
+    '5xx answers',
+    'Throttles',
+    'Lag, generatedDate to receipt',
+    'Alarms',
+  ])('has a %s widget', (title) => {
+    expect(body).toContain(title);
+  });
+
+  it('charts every delivery result and every rejection reason', () => {
+    for (const value of [...DELIVERY_RESULTS, ...REJECTION_CODES]) expect(body).toContain(`\\"${value}\\"`);
+  });
+
+  it('charts latency at p50 and p99, and the lag', () => {
+    expect(body).toContain('\\"stat\\":\\"p50\\"');
+    expect(body).toContain('\\"stat\\":\\"p99\\"');
+    expect(body).toContain('DeliveryLagMs');
+  });
+});
+
+describe('the stages', () => {
+  it('keep logs two weeks in dev and a year in prod, the function and the API access logs alike', () => {
+    const retention = (template: Template) =>
+      Object.values(template.findResources('AWS::Logs::LogGroup')).map(
+        (group) => (group.Properties as { RetentionInDays: number }).RetentionInDays,
+      );
+
+    expect(retention(devTemplate)).toEqual([14, 14]);
+    expect(retention(prodTemplate)).toEqual([365, 365]);
+  });
+
+  it('keep the log groups of prod when the stack goes, and let those of dev go with it', () => {
+    devTemplate.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+    prodTemplate.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain' });
+  });
+
+  it('protect the prod table from deletion, and retain it', () => {
+    prodTemplate.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+    devTemplate.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+
+  it('name the API after the stack and tell the function its stage', () => {
+    devTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'CodatConnections-dev-webhooks' });
+    prodTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'CodatConnections-prod-webhooks' });
+    prodTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ STAGE: 'prod', LOG_LEVEL: 'info' }) },
+    });
+  });
+
+  it('log every API request to an access log group', () => {
+    devTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: {
+        DestinationArn: Match.anyValue(),
+        Format: Match.stringLikeRegexp('\\$context.status'),
+      },
+    });
+  });
+
+  it('refuse a stage the stack does not know, whether from the context or in code', () => {
+    expect(() => new ConnectionsStack(new App(), 'Bad', { stage: 'staging' as 'dev' })).toThrow(
+      /stage must be one of dev, prod, but is "staging"/,
+    );
+    expect(dev.stackName).toBe('CodatConnections-dev');
+  });
+
+  it('give the dashboard and the alarm topic as outputs', () => {
+    devTemplate.hasOutput('DashboardName', { Value: Match.anyValue() });
+    devTemplate.hasOutput('AlarmTopicArn', { Value: Match.anyValue() });
+  });
+});
+
+describe('the context values of the stages and alarms', () => {
+  it('default the stage to dev and accept prod', () => {
+    expect(stageFromContext(undefined)).toBe('dev');
+    expect(stageFromContext('prod')).toBe('prod');
+  });
+
+  it.each(['production', 'Prod', '', 1, true])('refuse the stage %p, naming the allowed ones', (value) => {
+    expect(() => stageFromContext(value)).toThrow(/Context value stage must be one of dev, prod/);
+  });
+
+  it('accept one e-mail address, or none', () => {
+    expect(alarmEmailFromContext('oncall@example.com')).toBe('oncall@example.com');
+    expect(alarmEmailFromContext(undefined)).toBeUndefined();
+  });
+
+  it.each(['oncall', 'a@b', 'a@b.com,c@d.com', 'on call@example.com', 42])(
+    'refuse the alarmEmail %p with a clear message',
+    (value) => {
+      expect(() => alarmEmailFromContext(value)).toThrow(
+        /Context value alarmEmail must be one e-mail address/,
+      );
+    },
+  );
+
+  it('accept a no-deliveries period in minutes from cdk.json or the command line, and none', () => {
+    expect(noDeliveriesAlarmMinutesFromContext(360)).toBe(360);
+    expect(noDeliveriesAlarmMinutesFromContext('60')).toBe(60);
+    expect(noDeliveriesAlarmMinutesFromContext(undefined)).toBeUndefined();
+  });
+
+  it.each([0, 4, '4', 1441, 1.5, 'six hours', -5])(
+    'refuse the no-deliveries period %p, naming its range',
+    (value) => {
+      expect(() => noDeliveriesAlarmMinutesFromContext(value)).toThrow(
+        /noDeliveriesAlarmMinutes must be a whole number of minutes from 5 to 1440/,
+      );
+    },
+  );
+
+  it('refuse a bad alarm e-mail given in code too', () => {
+    expect(() => synthesize('dev', { alarmEmail: 'not-an-address' })).toThrow(/alarmEmail/);
+  });
+});
