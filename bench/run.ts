@@ -24,6 +24,7 @@ import { buildUpdate, createDynamoDbClient, DynamoDbConnectionStore } from '../s
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionChange, ConnectionStore } from '../src/connection/store';
 import { silentLogger } from '../src/log';
+import { createPowertools } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets, verifySignature } from '../src/webhook/signature';
 
@@ -226,8 +227,18 @@ async function measureBreakdown() {
     tombstoneTtlDays: 30,
     logger: silentLogger,
   });
+  // As functions/receive-webhook.ts builds it: a JSON log line and EMF metrics per delivery.
+  const { logger, metrics } = createPowertools({ stage: 'bench', logLevel: 'info' });
+  const instrumented = createReceiver({
+    store: noDatabase,
+    signingSecrets: async () => secrets,
+    tombstoneTtlDays: 30,
+    logger,
+    metrics,
+  });
   const steps: Record<string, number[]> = {
     'whole handler, no database (middy, signature, valibot, change, log)': [],
+    'whole handler, no database, as in Lambda (Powertools Logger + Metrics, output discarded)': [],
     'signature check (verifySignature)': [],
     'JSON.parse + valibot ConnectionEvent': [],
     'toConnectionChange + buildUpdate': [],
@@ -245,6 +256,23 @@ async function measureBreakdown() {
       steps['whole handler, no database (middy, signature, valibot, change, log)']?.push(
         performance.now() - start,
       );
+    {
+      const again = newDelivery();
+      const write = process.stdout.write;
+      // Powertools writes through its own Console to process.stdout; the cost of building and
+      // writing the lines is measured, the bench's own output is kept clean.
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      const started = performance.now();
+      try {
+        await instrumented(apiEvent(again.body, again.headers), lambdaContext(10_000));
+      } finally {
+        process.stdout.write = write;
+      }
+      if (index >= 200)
+        steps[
+          'whole handler, no database, as in Lambda (Powertools Logger + Metrics, output discarded)'
+        ]?.push(performance.now() - started);
+    }
     const bytes = Buffer.from(body);
     time('signature check (verifySignature)', () => {
       verifySignature({ headers, body: bytes, secrets, nowSeconds: Math.floor(Date.now() / 1000) });
