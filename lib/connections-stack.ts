@@ -176,6 +176,10 @@ export class ConnectionsStack extends Stack {
         'Set the Codat signing secret with: aws secretsmanager put-secret-value ' +
         '--secret-id <this ARN> --secret-string whsec_...',
     });
+    new CfnOutput(this, 'LogGroupName', {
+      value: receiver.logGroup.logGroupName,
+      description: 'The function log group: one JSON line per delivery, found by webhookId in Logs Insights',
+    });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: monitoring.topic.topicArn,
       description: 'SNS topic every alarm notifies; subscribe the on-call channel to it',

@@ -249,8 +249,9 @@ describe('the stages', () => {
     expect(dev.stackName).toBe('CodatConnections-dev');
   });
 
-  it('give the dashboard and the alarm topic as outputs', () => {
+  it('give the dashboard, the alarm topic and the log group as outputs', () => {
     devTemplate.hasOutput('DashboardName', { Value: Match.anyValue() });
+    devTemplate.hasOutput('LogGroupName', { Value: Match.anyValue() });
     devTemplate.hasOutput('AlarmTopicArn', { Value: Match.anyValue() });
   });
 });
