@@ -197,6 +197,16 @@ describe('the DynamoDB connection store', () => {
     );
   });
 
+  it('stores a number in connectionInfo beyond the safe integer range as JSON.parse read it', async () => {
+    const change = changeOf({ eventType: 'connection.connected', ...ids() });
+    change.connection.connectionInfo = { accountNumber: -9007199254740992, big: 1e21 };
+
+    expect(await table.store.write(change)).toBe('applied');
+
+    const stored = await table.store.get(change.companyId, change.connection.id);
+    expect(stored?.connection.connectionInfo).toEqual({ accountNumber: -9007199254740992, big: 1e21 });
+  });
+
   it('lists the connections of one company and no other', async () => {
     const companyId = randomUUID();
     const first = changeOf({ eventType: 'connection.connected', companyId, connectionId: randomUUID() });

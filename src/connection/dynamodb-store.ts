@@ -89,7 +89,10 @@ export function buildUpdate(tableName: string, change: ConnectionChange) {
     if (value === undefined) {
       remove.push(`#a${index}`);
     } else {
-      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true }).value as AttributeValue;
+      // A number beyond 2^53 has lost its exact value in JSON.parse already; it is stored as
+      // parsed rather than refused, since refusing would have the provider retry it for days.
+      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true, allowImpreciseNumbers: true })
+        .value as AttributeValue;
       set.push(`#a${index} = :a${index}`);
     }
   });
@@ -105,7 +108,8 @@ export function buildUpdate(tableName: string, change: ConnectionChange) {
 }
 
 function toStoredConnection(item: Record<string, AttributeValue>): StoredConnection {
-  const record = unmarshall(item);
+  // Numbers come back as JavaScript numbers, as JSON.parse read them on the way in.
+  const record = unmarshall(item, { wrapNumbers: Number });
   const connection: Record<string, unknown> = { id: record[sortKey] };
   for (const field of CONNECTION_FIELDS) {
     if (field in record) connection[field] = record[field];
@@ -140,8 +144,9 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   ) {}
 
   async write(change: ConnectionChange): Promise<WriteOutcome> {
+    const update = buildUpdate(this.tableName, change);
     try {
-      await this.client.send(buildUpdate(this.tableName, change));
+      await this.client.send(update);
       return 'applied';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
