@@ -1,6 +1,10 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readLambdaConfig } from '../src/config';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import {
+  AWS_REQUEST_HANDLER,
+  createDynamoDbClient,
+  DynamoDbConnectionStore,
+} from '../src/connection/dynamodb-store';
 import { createPowertools } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret, secretsManagerValue } from '../src/webhook/secret-source';
@@ -13,7 +17,7 @@ const signingSecrets = cachedSecret(
   secretsManagerValue(
     new SecretsManagerClient({
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+      requestHandler: AWS_REQUEST_HANDLER,
     }),
     config.signingSecretArn,
   ),
