@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { startLocalServer } from '../local/server';
 import { createDynamoDbClient } from '../src/connection/dynamodb-store';
+import { CONNECTION_EVENT_TYPES } from '../src/connection/schema';
 import { createLogger } from '../src/log';
 import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from './history';
 
@@ -49,15 +50,6 @@ function random(seed: number): () => number {
   };
 }
 
-const EVENT_TYPES = [
-  'connection.created',
-  'connection.connected',
-  'connection.disconnected',
-  'connection.reconnected',
-  'connection.failed',
-  'connection.deleted',
-];
-
 /** A date-time in one of the forms Codat sends: UTC with milliseconds or 7 digits, or an offset. */
 function dateTimeIn(millis: number, form: number, extraDigits: number): string {
   const utc = new Date(millis).toISOString();
@@ -80,7 +72,7 @@ export function shuffledHistory(deliveries: number, duplicateRatio: number, seed
   const unique: HistoryEvent[] = Array.from({ length: uniqueEvents }, () =>
     historyEvent({
       id: randomUUID(),
-      eventType: pick(EVENT_TYPES),
+      eventType: pick(CONNECTION_EVENT_TYPES),
       ...pick(connections),
       // A narrow window, so that many events of one connection share a millisecond.
       generatedDate: dateTimeIn(

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { Webhook } from 'standardwebhooks';
 import { lambdaContext } from '../local/lambda-http';
 import { sampleEvent } from '../local/sample-events';
+import { signedApiEvent } from './support/signed-request';
 
 /**
  * The real Lambda entry, wired as deployed, with Secrets Manager out of reach: the cold start
@@ -41,22 +41,11 @@ describe('the Lambda entry when the signing secret cannot be read at cold start'
       ) => Promise<APIGatewayProxyStructuredResultV2>;
     };
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const deliver = () => {
-      const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
-      const at = new Date();
-      const id = `msg_${at.getTime()}`;
-      const event = {
-        headers: {
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': new Webhook(secret).sign(id, at, body),
-        },
-        body,
-        isBase64Encoded: false,
-        requestContext: { http: { method: 'POST', path: '/webhooks/codat' } },
-      } as unknown as APIGatewayProxyEventV2;
-      return handler(event, lambdaContext(10_000));
-    };
+    const deliver = () =>
+      handler(
+        signedApiEvent(JSON.stringify(sampleEvent({ eventType: 'connection.connected' })), { secret }),
+        lambdaContext(10_000),
+      );
 
     const first = await deliver();
     const second = await deliver();

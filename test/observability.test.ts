@@ -1,13 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { Webhook } from 'standardwebhooks';
 import { sampleEvent } from '../local/sample-events';
 import { readLambdaConfig } from '../src/config';
 import type { ConnectionStore, WriteOutcome } from '../src/connection/store';
 import { createPowertools } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
-import { testSecret } from './support/signed-request';
+import { signedApiEvent, testSecret } from './support/signed-request';
 
 /**
  * The function's own Logger and Metrics, as functions/receive-webhook.ts builds them: both write
@@ -29,16 +28,11 @@ function storeAnswering(outcome: WriteOutcome | Error): ConnectionStore {
 }
 
 function signed(body: string, options: { id?: string; secret?: string } = {}): APIGatewayProxyEventV2 {
-  const id = options.id ?? 'msg_observability_1';
-  return {
-    headers: {
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(NOW.getTime() / 1000)),
-      'webhook-signature': new Webhook(options.secret ?? secret).sign(id, NOW, body),
-    },
-    body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
+  return signedApiEvent(body, {
+    secret: options.secret ?? secret,
+    id: options.id ?? 'msg_observability_1',
+    at: NOW,
+  });
 }
 
 function lambdaContext(): Context {

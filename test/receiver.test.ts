@@ -1,13 +1,12 @@
 import { jest } from '@jest/globals';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { Webhook } from 'standardwebhooks';
+import type { Context } from 'aws-lambda';
 import { sampleEvent } from '../local/sample-events';
 import type { ConnectionStore } from '../src/connection/store';
 import { createLogger } from '../src/log';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret } from '../src/webhook/secret-source';
 import { parseSigningSecrets } from '../src/webhook/signature';
-import { testSecret } from './support/signed-request';
+import { signedApiEvent, testSecret } from './support/signed-request';
 
 const secret = testSecret();
 
@@ -25,19 +24,7 @@ function recordingStore(): ConnectionStore & { writes: unknown[] } {
   };
 }
 
-function signedEvent(body: string): APIGatewayProxyEventV2 {
-  const at = new Date();
-  const id = 'msg_receiver_test';
-  return {
-    headers: {
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': new Webhook(secret).sign(id, at, body),
-    },
-    body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
+const signedEvent = (body: string) => signedApiEvent(body, { secret });
 
 const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
