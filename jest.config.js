@@ -3,6 +3,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // Quiet by default: loggers silent unless a test asks for its lines (test/support/setup.ts).
+  setupFiles: ['<rootDir>/test/support/setup.ts'],
   // Native ES modules, as in production: middy 7 ships only ESM.
   extensionsToTreatAsEsm: ['.ts'],
   transform: {

@@ -16,15 +16,14 @@ import { Webhook } from 'standardwebhooks';
 import * as v from 'valibot';
 import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../lib/bundling';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
-import { lambdaContext } from '../local/lambda-http';
+import { lambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
 import { startLocalServer } from '../local/server';
 import { toConnectionChange } from '../src/connection/connection-change';
 import { buildUpdate, createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionChange, ConnectionStore } from '../src/connection/store';
-import { silentLogger } from '../src/log';
-import { createPowertools } from '../src/observability/powertools';
+import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets, verifySignature } from '../src/webhook/signature';
 
@@ -54,6 +53,11 @@ function percentile(samples: readonly number[], p: number): number {
 }
 
 const median = (samples: readonly number[]) => percentile(samples, 50);
+const silentLogger = () => {
+  const logger = createLogger({ stage: 'bench' });
+  logger.setLogLevel('SILENT');
+  return logger;
+};
 const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 function signedHeaders(body: string, id = `msg_${randomUUID()}`): Record<string, string> {
@@ -153,10 +157,10 @@ async function measureLatency() {
   const tableName = `bench-${randomUUID()}`;
   await ensureConnectionTable(client, tableName);
   const handler = createReceiver({
-    store: new DynamoDbConnectionStore(client, tableName),
+    writer: new DynamoDbConnectionStore(client, tableName),
     signingSecrets: async () => secrets,
     tombstoneTtlDays: 30,
-    logger: silentLogger,
+    logger: silentLogger(),
   });
 
   const handlerMs: number[] = [];
@@ -165,7 +169,7 @@ async function measureLatency() {
   const oneHandler = async (record: boolean) => {
     const { body, headers } = newDelivery();
     const event = apiEvent(body, headers);
-    const context = lambdaContext(10_000);
+    const context = lambdaContext();
     const start = performance.now();
     const response = await handler(event, context);
     const elapsed = performance.now() - start;
@@ -222,15 +226,16 @@ async function measureBreakdown() {
     listByCompany: async () => [],
   };
   const handler = createReceiver({
-    store: noDatabase,
+    writer: noDatabase,
     signingSecrets: async () => secrets,
     tombstoneTtlDays: 30,
-    logger: silentLogger,
+    logger: silentLogger(),
   });
   // As functions/receive-webhook.ts builds it: a JSON log line and EMF metrics per delivery.
-  const { logger, metrics } = createPowertools({ stage: 'bench', logLevel: 'info' });
+  const logger = createLogger({ stage: 'bench', logLevel: 'info' });
+  const metrics = createMetrics({ stage: 'bench' });
   const instrumented = createReceiver({
-    store: noDatabase,
+    writer: noDatabase,
     signingSecrets: async () => secrets,
     tombstoneTtlDays: 30,
     logger,
@@ -251,7 +256,7 @@ async function measureBreakdown() {
   for (let index = 0; index < BREAKDOWN_ITERATIONS + 200; index++) {
     const { body, headers } = newDelivery();
     const start = performance.now();
-    await handler(apiEvent(body, headers), lambdaContext(10_000));
+    await handler(apiEvent(body, headers), lambdaContext());
     if (index >= 200)
       steps['whole handler, no database (middy, signature, valibot, change, log)']?.push(
         performance.now() - start,
@@ -264,7 +269,7 @@ async function measureBreakdown() {
       process.stdout.write = (() => true) as typeof process.stdout.write;
       const started = performance.now();
       try {
-        await instrumented(apiEvent(again.body, again.headers), lambdaContext(10_000));
+        await instrumented(apiEvent(again.body, again.headers), lambdaContext());
       } finally {
         process.stdout.write = write;
       }
@@ -326,7 +331,7 @@ async function measureThroughput() {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 50);
 
-  const server = await startLocalServer({ port: 0, signingSecret: secret, logger: silentLogger });
+  const server = await startLocalServer({ port: 0, signingSecret: secret, logger: silentLogger() });
   const tableName = 'codat-connections';
   const client = localClient(server.dynamoDbEndpoint);
   const agent = new Agent({ keepAlive: true, maxSockets: THROUGHPUT_CONCURRENCY });
@@ -393,14 +398,14 @@ async function measureCalls() {
   await ensureConnectionTable(client, tableName);
   const counter = countCalls(client);
   const handler = createReceiver({
-    store: new DynamoDbConnectionStore(client, tableName),
+    writer: new DynamoDbConnectionStore(client, tableName),
     signingSecrets: async () => secrets,
     tombstoneTtlDays: 30,
-    logger: silentLogger,
+    logger: silentLogger(),
   });
   const deliver = async (body: string, headers: Record<string, string>) => {
     const before = counter.count;
-    const response = await handler(apiEvent(body, headers), lambdaContext(10_000));
+    const response = await handler(apiEvent(body, headers), lambdaContext());
     return { status: response.statusCode ?? 0, body: response.body ?? '', calls: counter.count - before };
   };
 

@@ -5,20 +5,16 @@ import {
   createDynamoDbClient,
   DynamoDbConnectionStore,
 } from '../src/connection/dynamodb-store';
-import { createPowertools } from '../src/observability/powertools';
+import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret, secretsManagerValue } from '../src/webhook/secret-source';
 
 // Built once per cold start and shared by every invocation of this container.
 const config = readLambdaConfig(process.env);
-const { logger, metrics } = createPowertools({ stage: config.stage, logLevel: config.logLevel });
 
 const signingSecrets = cachedSecret(
   secretsManagerValue(
-    new SecretsManagerClient({
-      maxAttempts: 2,
-      requestHandler: AWS_REQUEST_HANDLER,
-    }),
+    new SecretsManagerClient({ maxAttempts: 2, requestHandler: AWS_REQUEST_HANDLER }),
     config.signingSecretArn,
   ),
   { maxAgeMs: config.secretCacheSeconds * 1000 },
@@ -26,9 +22,9 @@ const signingSecrets = cachedSecret(
 
 /** `POST /webhooks/codat`: verify, validate and store one Codat connection event. */
 export const handler = createReceiver({
-  store: new DynamoDbConnectionStore(createDynamoDbClient(), config.tableName),
+  writer: new DynamoDbConnectionStore(createDynamoDbClient(), config.tableName),
   signingSecrets,
   tombstoneTtlDays: config.tombstoneTtlDays,
-  logger,
-  metrics,
+  logger: createLogger({ stage: config.stage, logLevel: config.logLevel }),
+  metrics: createMetrics({ stage: config.stage }),
 });

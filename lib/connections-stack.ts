@@ -8,12 +8,11 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
+import { DEFAULT_TOMBSTONE_TTL_DAYS, WEBHOOK_PATH } from '../src/defaults';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from './context';
 import { Monitoring } from './monitoring';
 import { NodeFunction } from './node-function';
 import { STAGE_SETTINGS, type Stage } from './stage';
-
-export const WEBHOOK_PATH = '/webhooks/codat';
 
 export interface ConnectionsStackProps extends StackProps {
   /**
@@ -54,7 +53,7 @@ export class ConnectionsStack extends Stack {
     const alarmEmail = alarmEmailFromContext(props.alarmEmail);
     const noDeliveriesAlarmMinutes = noDeliveriesAlarmMinutesFromContext(props.noDeliveriesAlarmMinutes);
     const settings = STAGE_SETTINGS[stage];
-    const tombstoneTtlDays = props.tombstoneTtlDays ?? 30;
+    const tombstoneTtlDays = props.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS;
     if (!Number.isSafeInteger(tombstoneTtlDays) || tombstoneTtlDays < 1) {
       throw new Error(
         `tombstoneTtlDays must be a whole number of days, at least 1, but is ${tombstoneTtlDays}`,

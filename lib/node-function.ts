@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -91,6 +91,8 @@ export class NodeFunction extends NodejsFunction {
         // The SDK versions in package-lock.json, which the tests ran against, rather than
         // whichever the Lambda runtime happens to carry.
         bundleAwsSDK: true,
+        // Warnings and errors only: the size report of every bundle would bury synth's output.
+        logLevel: LogLevel.WARNING,
       },
     });
   }

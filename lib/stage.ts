@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogLevel } from '../src/defaults';
 
 /** The stages one account can hold side by side, each its own stack: `CodatConnections-<stage>`. */
 export const STAGES = ['dev', 'prod'] as const;
@@ -24,7 +25,7 @@ export interface StageSettings {
   /** DynamoDB deletion protection: the table cannot be deleted, even by hand, until it is turned off. */
   readonly tableDeletionProtection: boolean;
   readonly logRetention: RetentionDays;
-  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  readonly logLevel: LogLevel;
   readonly alarms: AlarmThresholds;
 }
 

@@ -6,7 +6,7 @@ import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-
 import { startLocalServer } from '../local/server';
 import { createDynamoDbClient } from '../src/connection/dynamodb-store';
 import { CONNECTION_EVENT_TYPES } from '../src/connection/schema';
-import { createLogger } from '../src/log';
+import { createLogger } from '../src/observability/powertools';
 import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from './history';
 
 export interface LoadOptions {
@@ -150,7 +150,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     signingSecret: secret,
     dynamoDbEndpoint: database.endpoint,
     tableName,
-    logger: createLogger({ level: 'error', write: () => {} }),
+    logger: createLogger({ stage: 'load', logLevel: 'error' }),
   });
   try {
     const started = performance.now();

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { apiGatewayEvent } from './api-gateway-event';
+import { lambdaContext } from './lambda-context';
 
 /**
  * Serves an API Gateway HTTP API (payload 2.0) handler over Node's http server, so the local
@@ -27,26 +28,6 @@ export async function readBody(request: IncomingMessage, limitBytes: number): Pr
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-/** A Lambda context whose remaining time counts down from `timeoutMs`. */
-export function lambdaContext(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:local',
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: 'local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 export interface Route {
@@ -107,36 +88,18 @@ export function httpApi(routes: Route[], options: { maxBodyBytes: number; timeou
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
     }
-    const now = Date.now();
-    const event: APIGatewayProxyEventV2 = {
-      version: '2.0',
-      routeKey: `${match.route.method} ${match.route.path}`,
-      rawPath: url.pathname,
+    const event = apiGatewayEvent({
+      method: request.method ?? 'GET',
+      path: url.pathname,
+      route: match.route.path,
       rawQueryString: url.search.slice(1),
       headers,
       pathParameters,
-      requestContext: {
-        accountId: 'local',
-        apiId: 'local',
-        domainName: headers.host ?? 'localhost',
-        domainPrefix: 'local',
-        http: {
-          method: request.method ?? 'GET',
-          path: url.pathname,
-          protocol: `HTTP/${request.httpVersion}`,
-          sourceIp: request.socket.remoteAddress ?? '',
-          userAgent: headers['user-agent'] ?? '',
-        },
-        requestId: randomUUID(),
-        routeKey: `${match.route.method} ${match.route.path}`,
-        stage: '$default',
-        time: new Date(now).toISOString(),
-        timeEpoch: now,
-      },
-      // Base64 keeps the bytes exactly as sent: the signature covers them.
-      body: body.toString('base64'),
-      isBase64Encoded: true,
-    };
-    send(await match.route.handler(event, lambdaContext(options.timeoutMs)));
+      protocol: `HTTP/${request.httpVersion}`,
+      sourceIp: request.socket.remoteAddress ?? '',
+      // Bytes, base64-encoded as API Gateway does: the signature covers them exactly.
+      body,
+    });
+    send(await match.route.handler(event, lambdaContext({ timeoutMs: options.timeoutMs })));
   };
 }

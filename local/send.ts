@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Webhook } from 'standardwebhooks';
+import { DEFAULT_LOCAL_PORT, WEBHOOK_PATH } from '../src/defaults';
+import { signDelivery } from '../src/webhook/sign';
 import { sampleEvent } from './sample-events';
 
 const USAGE = `Usage: npm run send -- <eventType> [options]
@@ -19,7 +20,8 @@ the answer.
   --tamper                 change the body after signing (answers 401)
   --again                  send the last request again, byte for byte (answers "duplicate";
                            after 5 minutes its timestamp is a replay, and it answers 401)
-  --url <url>              receiver (default: http://127.0.0.1:\${PORT:-3000}/webhooks/codat)
+  --url <url>              receiver (default: http://127.0.0.1:\${PORT:-${DEFAULT_LOCAL_PORT}}${WEBHOOK_PATH})
+  -h, --help               print this help
 
 The secret is CODAT_WEBHOOK_SECRET, or the one npm start keeps in \${DATA_DIR:-.data}/webhook-secret.`;
 
@@ -62,17 +64,9 @@ function newDelivery(
     generatedDate: values.generated as string | undefined,
   });
   const body = JSON.stringify(event);
-  const signer = new Webhook(readSecret(dataDir));
-  const messageId = `msg_${event.id}`;
-  const now = new Date();
-  const headers = {
-    'content-type': 'application/json',
-    'webhook-id': messageId,
-    'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-    'webhook-signature': signer.sign(messageId, now, body),
-  };
-  const port = process.env.PORT ?? '3000';
-  const url = (values.url as string | undefined) ?? `http://127.0.0.1:${port}/webhooks/codat`;
+  const headers = { ...signDelivery(readSecret(dataDir), body, { id: `msg_${event.id}` }) };
+  const port = process.env.PORT ?? String(DEFAULT_LOCAL_PORT);
+  const url = (values.url as string | undefined) ?? `http://127.0.0.1:${port}${WEBHOOK_PATH}`;
   return { url, headers, body: values.tamper ? body.replace('"Toft stores"', '"Toft st0res"') : body };
 }
 

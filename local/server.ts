@@ -1,17 +1,24 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import {
+  DEFAULT_LOCAL_PORT,
+  DEFAULT_LOCAL_TABLE_NAME,
+  DEFAULT_LOCAL_TIMEOUT_MS,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_TOMBSTONE_TTL_DAYS,
+  WEBHOOK_PATH,
+} from '../src/defaults';
 import { createConnectionReader } from '../src/http/read-connections';
-import { createLogger, type Logger } from '../src/log';
-import { createReceiver, DEFAULT_MAX_BODY_BYTES } from '../src/webhook/receiver';
+import { createLogger, type Logger } from '../src/observability/powertools';
+import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
+import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { httpApi } from './lambda-http';
 
-export const WEBHOOK_PATH = '/webhooks/codat';
-
 export interface LocalServerOptions {
-  /** @default 3000; 0 picks a free port */
+  /** @default DEFAULT_LOCAL_PORT (3000); 0 picks a free port */
   port?: number;
   /** @default '127.0.0.1' */
   host?: string;
@@ -19,12 +26,13 @@ export interface LocalServerOptions {
   dataPath?: string;
   /** An external DynamoDB (DynamoDB Local, or AWS) instead of the embedded one. */
   dynamoDbEndpoint?: string;
-  /** @default 'codat-connections' */
+  /** @default DEFAULT_LOCAL_TABLE_NAME */
   tableName?: string;
   /** One or more `whsec_` secrets. */
   signingSecret: string;
-  /** @default 30 */
+  /** @default DEFAULT_TOMBSTONE_TTL_DAYS */
   tombstoneTtlDays?: number;
+  /** @default a Powertools Logger at the level of POWERTOOLS_LOG_LEVEL or LOG_LEVEL (info) */
   logger?: Logger;
 }
 
@@ -35,34 +43,23 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-function isLoopback(url: string): boolean {
-  const { hostname } = new URL(url);
-  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.');
-}
-
 /** Serves the receiver and the read routes over a DynamoDB of its own (or the one given). */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const logger = options.logger ?? createLogger();
-  const tableName = options.tableName ?? 'codat-connections';
+  const logger = options.logger ?? createLogger({ stage: 'local' });
+  const tableName = options.tableName ?? DEFAULT_LOCAL_TABLE_NAME;
   const secrets = parseSigningSecrets(options.signingSecret);
   const embedded = options.dynamoDbEndpoint
     ? undefined
     : await startEmbeddedDynamoDb({ path: options.dataPath });
   const endpoint = options.dynamoDbEndpoint ?? (embedded?.endpoint as string);
-  // A database on this machine (the embedded one, DynamoDB Local) takes any credentials;
-  // anything else gets the usual AWS credential chain.
-  const client = createDynamoDbClient({
-    endpoint,
-    region: process.env.AWS_REGION ?? 'local',
-    ...(isLoopback(endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  });
+  const client = localDynamoDbClient(endpoint);
   await ensureConnectionTable(client, tableName);
   const store = new DynamoDbConnectionStore(client, tableName);
 
   const receiver = createReceiver({
-    store,
+    writer: store,
     signingSecrets: async () => secrets,
-    tombstoneTtlDays: options.tombstoneTtlDays ?? 30,
+    tombstoneTtlDays: options.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS,
     logger,
   });
   const reader = createConnectionReader(store);
@@ -72,7 +69,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       { method: 'GET', path: '/companies/{companyId}/connections', handler: reader },
       { method: 'GET', path: '/companies/{companyId}/connections/{connectionId}', handler: reader },
     ],
-    { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, timeoutMs: 10_000 },
+    { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, timeoutMs: DEFAULT_LOCAL_TIMEOUT_MS },
   );
   const server = createServer((request, response) => {
     listener(request, response).catch((error: unknown) => {
@@ -83,7 +80,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   await new Promise<void>((done, fail) => {
     server.once('error', fail);
-    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => done());
+    server.listen(options.port ?? DEFAULT_LOCAL_PORT, options.host ?? '127.0.0.1', () => done());
   });
   const { address, port } = server.address() as AddressInfo;
   const url = `http://${address}:${port}`;

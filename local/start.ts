@@ -1,29 +1,59 @@
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import * as v from 'valibot';
+import {
+  DEFAULT_LOCAL_PORT,
+  DEFAULT_LOCAL_TABLE_NAME,
+  DEFAULT_TOMBSTONE_TTL_DAYS,
+  LOG_LEVELS,
+  WEBHOOK_PATH,
+} from '../src/defaults';
+import { createLogger } from '../src/observability/powertools';
 import { localSigningSecret } from './local-secret';
 import { startLocalServer } from './server';
+
+const USAGE = `Usage: npm start [-- --help]
+
+Serves the webhook receiver (POST ${WEBHOOK_PATH}) and the read routes on this machine, over an
+embedded DynamoDB kept in the data folder: no AWS account, Docker or Java needed. Configured by
+environment variables:
+
+  PORT                port to listen on (default ${DEFAULT_LOCAL_PORT})
+  HOST                address to listen on (default 127.0.0.1)
+  DATA_DIR            where the database and the signing secret are kept (default .data)
+  DYNAMODB_ENDPOINT   use this DynamoDB (DynamoDB Local, or AWS) instead of the embedded one
+  TABLE_NAME          table name (default ${DEFAULT_LOCAL_TABLE_NAME}); created if missing
+  TOMBSTONE_TTL_DAYS  days a deleted connection is kept as a tombstone (default ${DEFAULT_TOMBSTONE_TTL_DAYS})
+  LOG_LEVEL           ${LOG_LEVELS.join(', ')} (default info)
+  CODAT_WEBHOOK_SECRET  the whsec_ signing secret (default: generated once, kept in DATA_DIR)`;
 
 /** `npm start`: the receiver on this machine, over an embedded DynamoDB, with no AWS account. */
 const LocalEnvironment = v.object({
   PORT: v.optional(
     v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'PORT must be a port number'), v.transform(Number)),
-    '3000',
+    String(DEFAULT_LOCAL_PORT),
   ),
   HOST: v.optional(v.string(), '127.0.0.1'),
   DATA_DIR: v.optional(v.string(), '.data'),
   DYNAMODB_ENDPOINT: v.optional(v.pipe(v.string(), v.url('DYNAMODB_ENDPOINT must be a URL'))),
-  TABLE_NAME: v.optional(v.string(), 'codat-connections'),
+  TABLE_NAME: v.optional(v.string(), DEFAULT_LOCAL_TABLE_NAME),
   TOMBSTONE_TTL_DAYS: v.optional(
     v.pipe(
       v.string(),
       v.regex(/^[1-9]\d*$/, 'TOMBSTONE_TTL_DAYS must be a whole number of days'),
       v.transform(Number),
     ),
-    '30',
+    String(DEFAULT_TOMBSTONE_TTL_DAYS),
   ),
+  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
 });
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const parsed = v.safeParse(LocalEnvironment, process.env);
   if (!parsed.success) throw new Error(parsed.issues.map((issue) => issue.message).join('; '));
   const env = parsed.output;
@@ -37,6 +67,7 @@ async function main(): Promise<void> {
     tableName: env.TABLE_NAME,
     signingSecret: secret,
     tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
+    logger: createLogger({ stage: 'local', logLevel: env.LOG_LEVEL }),
   });
   const secretFile = resolve(dataDir, 'webhook-secret');
   const secretLine =

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS, LOG_LEVELS } from './defaults';
 
 const positiveInteger = (name: string) =>
   v.pipe(
@@ -8,8 +9,6 @@ const positiveInteger = (name: string) =>
     v.minValue(1, `${name} must be at least 1`),
   );
 
-const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-
 /** The Lambda function's environment, checked once at cold start. Required values have no default. */
 const LambdaEnvironment = v.object({
   TABLE_NAME: v.pipe(v.string('TABLE_NAME is required'), v.nonEmpty('TABLE_NAME is required')),
@@ -17,8 +16,11 @@ const LambdaEnvironment = v.object({
     v.string('SIGNING_SECRET_ARN is required'),
     v.nonEmpty('SIGNING_SECRET_ARN is required'),
   ),
-  TOMBSTONE_TTL_DAYS: v.optional(positiveInteger('TOMBSTONE_TTL_DAYS'), '30'),
-  SECRET_CACHE_SECONDS: v.optional(positiveInteger('SECRET_CACHE_SECONDS'), '300'),
+  TOMBSTONE_TTL_DAYS: v.optional(positiveInteger('TOMBSTONE_TTL_DAYS'), String(DEFAULT_TOMBSTONE_TTL_DAYS)),
+  SECRET_CACHE_SECONDS: v.optional(
+    positiveInteger('SECRET_CACHE_SECONDS'),
+    String(DEFAULT_SECRET_CACHE_SECONDS),
+  ),
   LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
   /** The `stage` dimension of every metric; the stack always sets it. */
   STAGE: v.optional(

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import { type ConnectionChange, StorageUnavailableError } from '../src/connection/store';
+import { localDynamoDbClient } from '../local/dynamodb-client';
+import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import type { ConnectionChange } from '../src/connection/store';
+import { StorageUnavailableError } from '../src/errors';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, startEmbeddedTable } from './support/embedded-table';
 
@@ -227,11 +229,8 @@ describe('the DynamoDB connection store', () => {
   });
 
   it('reports a database it cannot reach as unavailable, so that the delivery is retried', async () => {
-    const unreachable = createDynamoDbClient({
-      endpoint: 'http://127.0.0.1:9',
-      region: 'local',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    // Nothing listens on port 9 (discard) here.
+    const unreachable = localDynamoDbClient('http://127.0.0.1:9');
     const store = new DynamoDbConnectionStore(unreachable, table.tableName);
 
     await expect(

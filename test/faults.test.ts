@@ -1,15 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { actualTable, differences, expectedTable, type HistoryEvent } from '../load/history';
 import { deliverAll, shuffledHistory } from '../load/run';
+import { localDynamoDbClient } from '../local/dynamodb-client';
 import {
   type EmbeddedDynamoDb,
   ensureConnectionTable,
   startEmbeddedDynamoDb,
 } from '../local/embedded-dynamodb';
 import { type LocalServer, startLocalServer } from '../local/server';
-import { createDynamoDbClient } from '../src/connection/dynamodb-store';
-import { createLogger } from '../src/log';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
+import { testSecret } from './support/signed-request';
 
 /** Codat counts an attempt as failed after 15 s: every answer must come well before. */
 const PROVIDER_WINDOW_MS = 15_000;
@@ -17,13 +17,8 @@ const PROVIDER_WINDOW_MS = 15_000;
 let database: EmbeddedDynamoDb;
 let proxy: FaultProxy;
 let server: LocalServer;
-const secret = `whsec_${randomBytes(24).toString('base64')}`;
-const client = () =>
-  createDynamoDbClient({
-    endpoint: database.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+const secret = testSecret();
+const client = () => localDynamoDbClient(database.endpoint);
 let tableName: string;
 
 beforeEach(async () => {
@@ -38,7 +33,6 @@ beforeEach(async () => {
     signingSecret: secret,
     dynamoDbEndpoint: proxy.endpoint,
     tableName,
-    logger: createLogger({ write: () => {} }),
   });
 });
 

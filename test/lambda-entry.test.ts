@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { lambdaContext } from '../local/lambda-http';
+import { lambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
+import { type CapturedOutput, captureOutput } from './support/logs';
 import { signedApiEvent } from './support/signed-request';
 
 /**
@@ -12,6 +12,7 @@ import { signedApiEvent } from './support/signed-request';
  */
 describe('the Lambda entry when the signing secret cannot be read at cold start', () => {
   const environment = { ...process.env };
+  let output: CapturedOutput;
 
   beforeAll(() => {
     Object.assign(process.env, {
@@ -25,12 +26,13 @@ describe('the Lambda entry when the signing secret cannot be read at cold start'
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
       LOG_LEVEL: 'error',
     });
-    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    // The function logs its failures and publishes its metrics: read below, not printed.
+    output = captureOutput();
   });
 
   afterAll(() => {
     process.env = environment;
-    jest.restoreAllMocks();
+    output.restore();
   });
 
   it('answers 503 to a correctly signed delivery, and again to the next one', async () => {
@@ -44,7 +46,7 @@ describe('the Lambda entry when the signing secret cannot be read at cold start'
     const deliver = () =>
       handler(
         signedApiEvent(JSON.stringify(sampleEvent({ eventType: 'connection.connected' })), { secret }),
-        lambdaContext(10_000),
+        lambdaContext(),
       );
 
     const first = await deliver();
@@ -53,5 +55,9 @@ describe('the Lambda entry when the signing secret cannot be read at cold start'
     expect(first.statusCode).toBe(503);
     expect(JSON.parse(first.body ?? '')).toEqual({ error: 'signing secret unavailable, retry later' });
     expect(second.statusCode).toBe(503);
+    expect(output.logLines('delivery')).toEqual([
+      expect.objectContaining({ level: 'ERROR', result: 'failed', reasonCode: 'secret', statusCode: 503 }),
+      expect.objectContaining({ level: 'ERROR', result: 'failed', reasonCode: 'secret', statusCode: 503 }),
+    ]);
   });
 });

@@ -3,18 +3,18 @@ import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { sampleEvent } from '../local/sample-events';
 import { type LocalServer, startLocalServer } from '../local/server';
 import type { StoredConnection } from '../src/connection/store';
-import { createLogger } from '../src/log';
+import { RecordingLogger } from './support/logs';
 import { post, postSigned, testSecret } from './support/signed-request';
 
 const secret = testSecret();
-const logLines: string[] = [];
+const logger = new RecordingLogger({ stage: 'local' });
 let server: LocalServer;
 
 beforeAll(async () => {
   server = await startLocalServer({
     port: 0,
     signingSecret: secret,
-    logger: createLogger({ write: (line) => logLines.push(line) }),
+    logger,
   });
 });
 
@@ -165,12 +165,13 @@ describe('the receiver, end to end over HTTP', () => {
     const event = sampleEvent({ eventType: 'connection.connected', ...key });
     const answer = await send(event);
 
-    const line = logLines
-      .map((text) => JSON.parse(text))
+    const line = logger
+      .logLines('delivery')
       .find((entry) => entry.webhookId === answer.headers['webhook-id']);
 
     expect(line).toMatchObject({
-      level: 'info',
+      level: 'INFO',
+      stage: 'local',
       message: 'delivery',
       eventType: 'connection.connected',
       companyId: key.companyId,
@@ -179,7 +180,7 @@ describe('the receiver, end to end over HTTP', () => {
       statusCode: 200,
       durationMs: expect.any(Number),
     });
-    const everything = logLines.join('\n');
+    const everything = logger.lines.join('\n');
     expect(everything).not.toContain(secret.slice('whsec_'.length));
     expect(everything).not.toContain(answer.headers['webhook-signature']?.slice(3));
   });
@@ -189,12 +190,12 @@ describe('the receiver, end to end over HTTP', () => {
       tamper: (body) => body.replace('Toft stores', 'Toft st0res'),
     });
 
-    const line = logLines
-      .map((text) => JSON.parse(text))
+    const line = logger
+      .logLines('delivery')
       .find((entry) => entry.webhookId === answer.headers['webhook-id']);
 
     expect(line).toMatchObject({
-      level: 'warn',
+      level: 'WARN',
       result: 'rejected',
       statusCode: 401,
       reason: 'header webhook-signature does not match the body and the signing secret',
@@ -209,7 +210,6 @@ describe('the receiver when its database fails', () => {
       port: 0,
       signingSecret: secret,
       dynamoDbEndpoint: database.endpoint,
-      logger: createLogger({ write: () => {} }),
     });
     try {
       const key = newConnection();

@@ -1,11 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { lambdaContext as newLambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
 import { readLambdaConfig } from '../src/config';
-import type { ConnectionStore, WriteOutcome } from '../src/connection/store';
-import { createPowertools } from '../src/observability/powertools';
+import type { ConnectionWriter, WriteOutcome } from '../src/connection/store';
+import type { LogLevel } from '../src/defaults';
+import { StorageUnavailableError } from '../src/errors';
+import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
+import { type CapturedOutput, captureOutput } from './support/logs';
 import { signedApiEvent, testSecret } from './support/signed-request';
 
 /**
@@ -16,14 +20,12 @@ import { signedApiEvent, testSecret } from './support/signed-request';
 const secret = testSecret();
 const NOW = new Date('2026-11-28T10:00:05.250Z');
 
-function storeAnswering(outcome: WriteOutcome | Error): ConnectionStore {
+function writerAnswering(outcome: WriteOutcome | Error): ConnectionWriter {
   return {
     write: async () => {
       if (outcome instanceof Error) throw outcome;
       return outcome;
     },
-    get: async () => undefined,
-    listByCompany: async () => [],
   };
 }
 
@@ -35,48 +37,30 @@ function signed(body: string, options: { id?: string; secret?: string } = {}): A
   });
 }
 
-function lambdaContext(): Context {
-  return {
+const lambdaContext = () =>
+  newLambdaContext({
     functionName: 'CodatConnections-dev-ReceiveWebhook',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:CodatConnections-dev-ReceiveWebhook',
-    memoryLimitInMB: '256',
     awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    getRemainingTimeInMillis: () => 10_000,
-  } as unknown as Context;
-}
+  });
 
-let written: string[];
+let output: CapturedOutput;
 const initializationType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
 
 beforeEach(() => {
-  written = [];
   // Lambda sets this; without it Powertools never reports a cold start.
   process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
   // Info lines and EMF go to stdout, warnings and errors to stderr: both are read here.
-  for (const stream of [process.stdout, process.stderr]) {
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    });
-  }
+  output = captureOutput();
 });
 
 afterEach(() => {
-  jest.restoreAllMocks();
+  output.restore();
   if (initializationType === undefined) delete process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
   else process.env.AWS_LAMBDA_INITIALIZATION_TYPE = initializationType;
 });
 
-/** Every JSON line written: log lines have `message`, EMF blobs have `_aws`. */
-function lines(): Record<string, unknown>[] {
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-const logLines = () => lines().filter((line) => line.message === 'delivery');
+const lines = () => output.lines();
+const logLines = () => output.logLines('delivery');
 const emf = () => lines().filter((line) => '_aws' in line);
 
 interface Emf {
@@ -94,14 +78,13 @@ function metric(name: string): { dimensions: Record<string, unknown>; value: unk
   return undefined;
 }
 
-function receiver(store: ConnectionStore, stage = 'prod') {
-  const { logger, metrics } = createPowertools({ stage, logLevel: 'info' });
+function receiver(writer: ConnectionWriter, stage = 'prod', logLevel: LogLevel = 'info') {
   return createReceiver({
-    store,
+    writer,
     signingSecrets: async () => parseSigningSecrets(secret),
     tombstoneTtlDays: 30,
-    logger,
-    metrics,
+    logger: createLogger({ stage, logLevel }),
+    metrics: createMetrics({ stage }),
     now: () => NOW,
   });
 }
@@ -110,7 +93,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   it('logs one structured line for an applied delivery, with the Lambda context and the cold start', async () => {
     const event = sampleEvent({ eventType: 'connection.connected', generatedDate: '2026-11-28T10:00:02Z' });
 
-    await receiver(storeAnswering('applied'))(signed(JSON.stringify(event)), lambdaContext());
+    await receiver(writerAnswering('applied'))(signed(JSON.stringify(event)), lambdaContext());
 
     expect(logLines()).toHaveLength(1);
     expect(logLines()[0]).toMatchObject({
@@ -135,7 +118,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   it('counts the delivery by result, and its lag, in the CodatConnections namespace under service and stage', async () => {
     const event = sampleEvent({ eventType: 'connection.connected', generatedDate: '2026-11-28T10:00:02Z' });
 
-    await receiver(storeAnswering('duplicate'))(signed(JSON.stringify(event)), lambdaContext());
+    await receiver(writerAnswering('duplicate'))(signed(JSON.stringify(event)), lambdaContext());
 
     expect(metric('Deliveries')).toEqual({
       dimensions: {
@@ -156,7 +139,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   it('counts an ignored event type without a lag', async () => {
     const event = sampleEvent({ eventType: 'company.created' });
 
-    await receiver(storeAnswering('applied'))(signed(JSON.stringify(event)), lambdaContext());
+    await receiver(writerAnswering('applied'))(signed(JSON.stringify(event)), lambdaContext());
 
     expect(metric('Deliveries')?.dimensions).toMatchObject({ Result: 'ignored' });
     expect(metric('DeliveryLagMs')).toBeUndefined();
@@ -174,7 +157,7 @@ describe('the delivery log line and metrics in Lambda', () => {
         'body' in input ? input.body : JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
       const event = signed(body, 'secret' in input ? { secret: input.secret } : {});
 
-      const response = await receiver(storeAnswering('applied'))(event, lambdaContext());
+      const response = await receiver(writerAnswering('applied'))(event, lambdaContext());
 
       expect(response.statusCode).toBe(status);
       expect(logLines()[0]).toMatchObject({
@@ -198,9 +181,8 @@ describe('the delivery log line and metrics in Lambda', () => {
 
   it('logs a storage failure as an error and counts it as failed, not as a rejection', async () => {
     const event = sampleEvent({ eventType: 'connection.connected' });
-    const { StorageUnavailableError } = await import('../src/connection/store');
 
-    const response = await receiver(storeAnswering(new StorageUnavailableError('DynamoDB timed out')))(
+    const response = await receiver(writerAnswering(new StorageUnavailableError('DynamoDB timed out')))(
       signed(JSON.stringify(event)),
       lambdaContext(),
     );
@@ -211,8 +193,23 @@ describe('the delivery log line and metrics in Lambda', () => {
     expect(metric('Rejections')).toBeUndefined();
   });
 
+  it('answers 503 under its own reason when the write does not finish before the function times out', async () => {
+    const hanging: ConnectionWriter = { write: () => new Promise(() => {}) };
+    const event = sampleEvent({ eventType: 'connection.connected' });
+
+    const response = await receiver(hanging)(
+      signed(JSON.stringify(event)),
+      newLambdaContext({ timeoutMs: 600 }),
+    );
+
+    expect(response.statusCode).toBe(503);
+    expect(JSON.parse(response.body ?? '')).toEqual({ error: 'timed out, retry later' });
+    expect(logLines()[0]).toMatchObject({ level: 'ERROR', result: 'failed', reasonCode: 'timeout' });
+    expect(metric('Deliveries')?.dimensions).toMatchObject({ Result: 'failed' });
+  });
+
   it('marks the first delivery of a container as a cold start, and publishes a ColdStart metric once', async () => {
-    const handler = receiver(storeAnswering('applied'));
+    const handler = receiver(writerAnswering('applied'));
     const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
 
     await handler(signed(body, { id: 'msg_first' }), lambdaContext());
@@ -230,10 +227,10 @@ describe('the delivery log line and metrics in Lambda', () => {
     const wrongSecret = testSecret();
     const forged = signed(body, { secret: wrongSecret, id: 'msg_forged' });
 
-    await receiver(storeAnswering('applied'))(request, lambdaContext());
-    await receiver(storeAnswering('applied'))(forged, lambdaContext());
+    await receiver(writerAnswering('applied'))(request, lambdaContext());
+    await receiver(writerAnswering('applied'))(forged, lambdaContext());
 
-    const everything = written.join('');
+    const everything = output.text();
     expect(logLines()).toHaveLength(2);
     for (const value of [secret, wrongSecret]) expect(everything).not.toContain(value.slice('whsec_'.length));
     for (const headers of [request.headers, forged.headers]) {
@@ -244,15 +241,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   });
 
   it('follows the configured log level: at error, a rejection writes no line but is still counted', async () => {
-    const { logger, metrics } = createPowertools({ stage: 'dev', logLevel: 'error' });
-    const handler = createReceiver({
-      store: storeAnswering('applied'),
-      signingSecrets: async () => parseSigningSecrets(secret),
-      tombstoneTtlDays: 30,
-      logger,
-      metrics,
-      now: () => NOW,
-    });
+    const handler = receiver(writerAnswering('applied'), 'dev', 'error');
 
     await handler(signed('{}', { secret: testSecret() }), lambdaContext());
 

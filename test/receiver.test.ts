@@ -1,8 +1,8 @@
 import { jest } from '@jest/globals';
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
-import type { ConnectionStore } from '../src/connection/store';
-import { createLogger } from '../src/log';
+import type { ConnectionWriter } from '../src/connection/store';
+import { createLogger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret } from '../src/webhook/secret-source';
 import { parseSigningSecrets } from '../src/webhook/signature';
@@ -10,8 +10,8 @@ import { signedApiEvent, testSecret } from './support/signed-request';
 
 const secret = testSecret();
 
-/** A store that records what it is asked to write; these tests are about what reaches it. */
-function recordingStore(): ConnectionStore & { writes: unknown[] } {
+/** A writer that records what it is asked to write; these tests are about what reaches it. */
+function recordingWriter(): ConnectionWriter & { writes: unknown[] } {
   const writes: unknown[] = [];
   return {
     writes,
@@ -19,26 +19,25 @@ function recordingStore(): ConnectionStore & { writes: unknown[] } {
       writes.push(change);
       return 'applied';
     },
-    get: async () => undefined,
-    listByCompany: async () => [],
   };
 }
 
 const signedEvent = (body: string) => signedApiEvent(body, { secret });
 
-const context = { getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = lambdaContext();
+const logger = createLogger({ stage: 'test' });
 const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
 
 describe('the receiver handler', () => {
   it('answers 503, not 401, while the signing secret cannot be read, and writes nothing', async () => {
-    const store = recordingStore();
+    const store = recordingWriter();
     const handler = createReceiver({
-      store,
+      writer: store,
       signingSecrets: cachedSecret(() => Promise.reject(new Error('AccessDeniedException')), {
         maxAgeMs: 60_000,
       }),
       tombstoneTtlDays: 30,
-      logger: createLogger({ write: () => {} }),
+      logger,
     });
 
     const response = await handler(signedEvent(body), context);
@@ -50,22 +49,22 @@ describe('the receiver handler', () => {
 
   it('answers 503 while the secret still holds the placeholder rather than a whsec_ value', async () => {
     const handler = createReceiver({
-      store: recordingStore(),
+      writer: recordingWriter(),
       signingSecrets: cachedSecret(async () => '{"replace":"me"}', { maxAgeMs: 60_000 }),
       tombstoneTtlDays: 30,
-      logger: createLogger({ write: () => {} }),
+      logger,
     });
 
     expect((await handler(signedEvent(body), context)).statusCode).toBe(503);
   });
 
   it('reads a body that API Gateway passes base64-encoded', async () => {
-    const store = recordingStore();
+    const store = recordingWriter();
     const handler = createReceiver({
-      store,
+      writer: store,
       signingSecrets: async () => parseSigningSecrets(secret),
       tombstoneTtlDays: 30,
-      logger: createLogger({ write: () => {} }),
+      logger,
     });
     const event = { ...signedEvent(body), body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
 
@@ -78,10 +77,10 @@ describe('the receiver handler', () => {
   it('answers 413 to a body over the limit before reading the secret', async () => {
     const signingSecrets = jest.fn(async () => parseSigningSecrets(secret));
     const handler = createReceiver({
-      store: recordingStore(),
+      writer: recordingWriter(),
       signingSecrets,
       tombstoneTtlDays: 30,
-      logger: createLogger({ write: () => {} }),
+      logger,
       maxBodyBytes: 100,
     });
 

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import {
-  parseSigningSecrets,
-  SignatureError,
-  SigningSecretError,
-  verifySignature,
-} from '../src/webhook/signature';
+import { SignatureError, SigningSecretError } from '../src/errors';
+import { signDelivery } from '../src/webhook/sign';
+import { parseSigningSecrets, verifySignature } from '../src/webhook/signature';
 
 const secret = `whsec_${randomBytes(24).toString('base64')}`;
 const otherSecret = `whsec_${randomBytes(24).toString('base64')}`;
+// Signed by the reference Standard Webhooks library, not by our own signer, so that a mistake
+// shared by our signer and our verifier cannot go unseen.
 const body = JSON.stringify({ id: 'evt_1', eventType: 'connection.connected', note: 'café' });
 const now = new Date('2026-11-28T12:00:00Z');
 const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -164,5 +163,20 @@ describe('reading the configured signing secret', () => {
 
   it('refuses a secret that is not base64, saying which form is expected', () => {
     expect(() => parseSigningSecrets('whsec_not-base64!')).toThrow(/whsec_<base64>/);
+  });
+});
+
+describe('the signer the tools and tests use', () => {
+  it('signs exactly as the reference Standard Webhooks library does', () => {
+    const signed = signDelivery(secret, body, { id: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', at: now });
+
+    expect(signed).toEqual({ 'content-type': 'application/json', ...signedHeaders() });
+  });
+
+  it('signs with the first secret when several are configured during a rotation', () => {
+    const signed = signDelivery(`${secret} ${otherSecret}`, body, { at: now });
+
+    expect(() => verify(signed, body, [secret])).not.toThrow();
+    expect(() => verify(signed, body, [otherSecret])).toThrow(SignatureError);
   });
 });

@@ -3,10 +3,17 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
 import { tombstoneTtlDaysFromContext } from '../lib/context';
 import { parseSigningSecrets } from '../src/webhook/signature';
+import { captureOutput } from './support/logs';
 
+/** The stack as `cdk synth` builds it, bundle included; CDK's "Bundling asset" line is kept quiet. */
 function synthesize(props?: ConnectionsStackProps, context?: Record<string, unknown>): Template {
   const app = new App(context ? { context } : {});
-  return Template.fromStack(new ConnectionsStack(app, `CodatConnections-${props?.stage ?? 'dev'}`, props));
+  const output = captureOutput();
+  try {
+    return Template.fromStack(new ConnectionsStack(app, `CodatConnections-${props?.stage ?? 'dev'}`, props));
+  } finally {
+    output.restore();
+  }
 }
 
 /** Logical id of the one resource of `type`, so that no hashed id is written down here. */

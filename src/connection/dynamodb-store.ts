@@ -8,14 +8,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StorageUnavailableError } from '../errors';
 import type { Connection } from './schema';
-import {
-  type ConnectionChange,
-  type ConnectionStore,
-  StorageUnavailableError,
-  type StoredConnection,
-  type WriteOutcome,
-} from './store';
+import type { ConnectionChange, ConnectionStore, StoredConnection, WriteOutcome } from './store';
 import { CONNECTION_TABLE } from './table';
 
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;

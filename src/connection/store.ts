@@ -40,15 +40,20 @@ export interface StoredConnection {
   firstStoredAt: string;
 }
 
-/** The few storage operations the domain needs; implemented once, for DynamoDB. */
-export interface ConnectionStore {
+/** What the receiver (and anything else that records changes) needs: one conditional write. */
+export interface ConnectionWriter {
   /** Stores `change` only if it is newer than what is stored, in one conditional write. */
   write(change: ConnectionChange): Promise<WriteOutcome>;
+}
+
+/** What the read routes need. */
+export interface ConnectionReader {
   get(companyId: string, connectionId: string): Promise<StoredConnection | undefined>;
   listByCompany(companyId: string): Promise<StoredConnection[]>;
 }
 
-/** The store could not be reached or did not answer in time: the provider should retry. */
-export class StorageUnavailableError extends Error {
-  override readonly name = 'StorageUnavailableError';
-}
+/**
+ * Storage as the domain sees it, implemented once, for DynamoDB. Each part depends only on the
+ * half it uses, so that a writer can never read and a test fake stubs only what is called.
+ */
+export type ConnectionStore = ConnectionWriter & ConnectionReader;

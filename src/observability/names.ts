@@ -36,6 +36,6 @@ export const REJECTION_CODES = [
   'invalid-json',
   'invalid-payload',
 ] as const;
-export const FAILURE_CODES = ['storage', 'secret', 'internal'] as const;
+export const FAILURE_CODES = ['storage', 'timeout', 'secret', 'internal'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type FailureCode = (typeof FAILURE_CODES)[number];

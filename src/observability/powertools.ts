@@ -1,27 +1,33 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { LogLevel } from '../log';
+import type { LogLevel } from '../defaults';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
 
+export type { Logger } from '@aws-lambda-powertools/logger';
+export type { Metrics } from '@aws-lambda-powertools/metrics';
+
 /**
- * The Powertools Logger and Metrics the function uses: JSON lines and CloudWatch embedded metric
- * format, both on stdout, so neither makes an API call. Every metric carries `service` and
- * `stage`, every log line `service` and, once the middleware has run, the Lambda context.
+ * The one logger of every part (Lambda, the local run, the tools, the tests): Powertools Logger,
+ * one JSON line per call with `level`, `message`, `timestamp`, `service` and `stage`, and, once
+ * its middleware has run, the Lambda context. Info and below go to stdout, warnings and errors to
+ * stderr. With no `logLevel`, Powertools reads `POWERTOOLS_LOG_LEVEL` (the tests set `SILENT`).
  */
-export function createPowertools(options: { stage: string; logLevel: LogLevel }): {
-  logger: Logger;
-  metrics: Metrics;
-} {
-  return {
-    logger: new Logger({
-      serviceName: SERVICE_NAME,
-      logLevel: options.logLevel.toUpperCase() as Uppercase<LogLevel>,
-      persistentKeys: { stage: options.stage },
-    }),
-    metrics: new Metrics({
-      namespace: METRICS_NAMESPACE,
-      serviceName: SERVICE_NAME,
-      defaultDimensions: { stage: options.stage },
-    }),
-  };
+export function createLogger(options: { stage: string; logLevel?: LogLevel }): Logger {
+  return new Logger({
+    serviceName: SERVICE_NAME,
+    ...(options.logLevel ? { logLevel: options.logLevel.toUpperCase() as Uppercase<LogLevel> } : {}),
+    persistentKeys: { stage: options.stage },
+  });
+}
+
+/**
+ * The function's metrics, as CloudWatch embedded metric format on stdout: no API call. Every
+ * metric carries `service` and `stage`. The local run has none.
+ */
+export function createMetrics(options: { stage: string }): Metrics {
+  return new Metrics({
+    namespace: METRICS_NAMESPACE,
+    serviceName: SERVICE_NAME,
+    defaultDimensions: { stage: options.stage },
+  });
 }

@@ -1,5 +1,5 @@
 import type { Problem } from '../connection/schema';
-import { InvalidPayloadError } from './responses';
+import { InvalidPayloadError } from '../errors';
 
 /** Keys that reach prototypes when a parsed body is merged or spread into another object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

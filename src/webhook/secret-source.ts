@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretUnavailableError } from './responses';
+import { SecretUnavailableError } from '../errors';
 import { parseSigningSecrets } from './signature';
 
 export interface CachedSecretOptions {

@@ -1,4 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../defaults';
+import { SignatureError, SigningSecretError } from '../errors';
 
 /**
  * Standard Webhooks signatures, as Codat sends them through Svix:
@@ -6,30 +8,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * space-separated list of `v1,<base64>` entries. Svix's `svix-*` header names are accepted too.
  */
 
-/** Deliveries signed more than this long ago, or this far ahead, are refused as replays. */
-export const DEFAULT_TOLERANCE_SECONDS = 5 * 60;
-
-const SECRET_PREFIX = 'whsec_';
+export const SECRET_PREFIX = 'whsec_';
 const HMAC_SHA256_BYTES = 32;
-
-/** Why a signature was refused, in a few words fit for a metric dimension. */
-export type SignatureFault = 'missing-header' | 'timestamp' | 'signature';
-
-/** The delivery's signature cannot be trusted. The message names the header and what is wrong. */
-export class SignatureError extends Error {
-  override readonly name = 'SignatureError';
-  constructor(
-    message: string,
-    readonly fault: SignatureFault = 'signature',
-  ) {
-    super(message);
-  }
-}
-
-/** The configured signing secret is missing or malformed: a fault of ours, not the sender's. */
-export class SigningSecretError extends Error {
-  override readonly name = 'SigningSecretError';
-}
 
 /**
  * Reads the signing secret as configured: one or more `whsec_<base64>` secrets separated by
@@ -71,7 +51,13 @@ export interface VerifyInput {
 
 /** Throws a SignatureError naming what is wrong unless one `v1` signature matches one secret. */
 export function verifySignature(input: VerifyInput): { id: string; timestamp: number } {
-  const { headers, body, secrets, nowSeconds, toleranceSeconds = DEFAULT_TOLERANCE_SECONDS } = input;
+  const {
+    headers,
+    body,
+    secrets,
+    nowSeconds,
+    toleranceSeconds = DEFAULT_SIGNATURE_TOLERANCE_SECONDS,
+  } = input;
   const id = header(headers, 'id');
   const timestampText = header(headers, 'timestamp');
   const signatures = header(headers, 'signature');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { localDynamoDbClient } from '../../local/dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../../src/connection/dynamodb-store';
+import { DynamoDbConnectionStore } from '../../src/connection/dynamodb-store';
 
 export interface EmbeddedTable {
   client: DynamoDBClient;
@@ -14,11 +15,7 @@ export interface EmbeddedTable {
 /** A fresh Connection table in an in-memory dynalite of its own, as the local run creates it. */
 export async function startEmbeddedTable(): Promise<EmbeddedTable> {
   const database = await startEmbeddedDynamoDb();
-  const client = createDynamoDbClient({
-    endpoint: database.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  const client = localDynamoDbClient(database.endpoint);
   const tableName = `connections-${randomUUID()}`;
   await ensureConnectionTable(client, tableName);
   return {

@@ -1,37 +1,37 @@
-import { randomBytes } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalServer, startLocalServer } from '../../local/server';
-import { createLogger } from '../../src/log';
 import { type EmbeddedTable, startEmbeddedTable } from './embedded-table';
+import { RecordingLogger } from './logs';
+import { testSecret } from './signed-request';
 
 export interface ReceiverHarness {
   server: LocalServer;
   table: EmbeddedTable;
   secret: string;
-  /** Every log line the receiver wrote. */
-  logLines: string[];
+  /** Every line the server logged, kept rather than printed. */
+  logger: RecordingLogger;
   /** How many items the table holds: a rejected delivery must leave it unchanged. */
   itemCount(): Promise<number>;
   close(): Promise<void>;
 }
 
-/** The local server over a table of its own, with its log captured. */
+/** The local server over a table of its own. */
 export async function startReceiverHarness(): Promise<ReceiverHarness> {
   const table = await startEmbeddedTable();
-  const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const logLines: string[] = [];
+  const secret = testSecret();
+  const logger = new RecordingLogger({ stage: 'local' });
   const server = await startLocalServer({
     port: 0,
     signingSecret: secret,
     dynamoDbEndpoint: table.endpoint,
     tableName: table.tableName,
-    logger: createLogger({ write: (line) => logLines.push(line) }),
+    logger,
   });
   return {
     server,
     table,
     secret,
-    logLines,
+    logger,
     itemCount: async () => {
       let count = 0;
       let start: Record<string, never> | undefined;

@@ -1,24 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { Webhook } from 'standardwebhooks';
+import { apiGatewayEvent } from '../../local/api-gateway-event';
+import { type SignOptions, signDelivery } from '../../src/webhook/sign';
 
 export const testSecret = (): string => `whsec_${randomBytes(24).toString('base64')}`;
 
-/** Posts `body` signed by the reference Standard Webhooks library, as Codat would. */
+/** Posts `body` signed as Codat would; `tamper` changes the body after signing. */
 export async function postSigned(
   url: string,
   secret: string,
   body: string,
-  options: { tamper?: (body: string) => string; at?: Date } = {},
+  options: SignOptions & { tamper?: (body: string) => string } = {},
 ): Promise<{ status: number; json: Record<string, unknown>; headers: Record<string, string> }> {
-  const id = `msg_${randomUUID()}`;
-  const at = options.at ?? new Date();
-  const headers = {
-    'content-type': 'application/json',
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': new Webhook(secret).sign(id, at, body),
-  };
+  const headers = { ...signDelivery(secret, body, options) };
   return post(url, options.tamper ? options.tamper(body) : body, headers);
 }
 
@@ -30,18 +24,7 @@ export async function post(url: string, body: string, headers: Record<string, st
 /** An API Gateway (payload 2.0) event carrying `body`, signed as Codat would sign it. */
 export function signedApiEvent(
   body: string,
-  options: { secret: string; id?: string; at?: Date },
+  options: SignOptions & { secret: string },
 ): APIGatewayProxyEventV2 {
-  const id = options.id ?? `msg_${randomUUID()}`;
-  const at = options.at ?? new Date();
-  return {
-    headers: {
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': new Webhook(options.secret).sign(id, at, body),
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: { http: { method: 'POST', path: '/webhooks/codat' } },
-  } as unknown as APIGatewayProxyEventV2;
+  return apiGatewayEvent({ headers: { ...signDelivery(options.secret, body, options) }, body });
 }

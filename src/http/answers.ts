@@ -1,32 +1,14 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { Problem } from '../connection/schema';
-import { StorageUnavailableError } from '../connection/store';
+import {
+  DeliveryTimeoutError,
+  InvalidPayloadError,
+  PayloadTooLargeError,
+  SecretUnavailableError,
+  SignatureError,
+  SigningSecretError,
+  StorageUnavailableError,
+} from '../errors';
 import type { FailureCode, RejectionCode } from '../observability/names';
-import { SignatureError, SigningSecretError } from './signature';
-
-/** The body is larger than the receiver accepts. */
-export class PayloadTooLargeError extends Error {
-  override readonly name = 'PayloadTooLargeError';
-  constructor(readonly limitBytes: number) {
-    super(`the body is larger than ${limitBytes} bytes`);
-  }
-}
-
-/** The body is not JSON, or not a delivery the contract allows. */
-export class InvalidPayloadError extends Error {
-  override readonly name = 'InvalidPayloadError';
-  constructor(
-    readonly problems: Problem[],
-    readonly fault: 'invalid-json' | 'invalid-payload' = 'invalid-payload',
-  ) {
-    super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
-  }
-}
-
-/** The signing secret could not be read; the sender is not at fault. */
-export class SecretUnavailableError extends Error {
-  override readonly name = 'SecretUnavailableError';
-}
 
 /** The answer to one rejected or failed delivery, and how it is logged and counted. */
 export type ErrorAnswer = {
@@ -78,11 +60,19 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
       reason: error.message,
     };
   }
-  if (error instanceof StorageUnavailableError || (error instanceof Error && error.name === 'TimeoutError')) {
+  if (error instanceof StorageUnavailableError) {
     return {
       response: json(503, { error: 'storage unavailable, retry later' }),
       result: 'failed',
       code: 'storage',
+      reason: error.message,
+    };
+  }
+  if (error instanceof DeliveryTimeoutError) {
+    return {
+      response: json(503, { error: 'timed out, retry later' }),
+      result: 'failed',
+      code: 'timeout',
       reason: error.message,
     };
   }

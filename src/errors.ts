@@ -1,0 +1,64 @@
+/**
+ * Every error the domain throws, in one module that knows nothing of HTTP: code throws these,
+ * and `src/http/answers.ts` alone decides what each one answers.
+ */
+import type { Problem } from './connection/schema';
+
+/** Why a signature was refused, in a few words fit for a metric dimension. */
+export type SignatureFault = 'missing-header' | 'timestamp' | 'signature';
+
+/** The delivery's signature cannot be trusted. The message names the header and what is wrong. */
+export class SignatureError extends Error {
+  override readonly name = 'SignatureError';
+  constructor(
+    message: string,
+    readonly fault: SignatureFault = 'signature',
+  ) {
+    super(message);
+  }
+}
+
+/** The configured signing secret is missing or malformed: a fault of ours, not the sender's. */
+export class SigningSecretError extends Error {
+  override readonly name = 'SigningSecretError';
+}
+
+/** The signing secret could not be read; the sender is not at fault. */
+export class SecretUnavailableError extends Error {
+  override readonly name = 'SecretUnavailableError';
+}
+
+/** The body is larger than the receiver accepts. */
+export class PayloadTooLargeError extends Error {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`the body is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** The body is not JSON, or not a delivery the contract allows. */
+export class InvalidPayloadError extends Error {
+  override readonly name = 'InvalidPayloadError';
+  constructor(
+    readonly problems: Problem[],
+    readonly fault: 'invalid-json' | 'invalid-payload' = 'invalid-payload',
+  ) {
+    super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
+  }
+}
+
+/** The store could not be reached or did not answer in time: the provider should retry. */
+export class StorageUnavailableError extends Error {
+  override readonly name = 'StorageUnavailableError';
+}
+
+/**
+ * The invocation was about to reach the function's timeout, and the handler had not finished:
+ * answered before Lambda cuts it off, so that the provider retries.
+ */
+export class DeliveryTimeoutError extends Error {
+  override readonly name = 'DeliveryTimeoutError';
+  constructor(readonly reservedMs: number) {
+    super(`the delivery was not handled within the function's time, less ${reservedMs} ms kept to answer`);
+  }
+}

@@ -1,0 +1,79 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
+import { DELIVERY_RESULTS, type DeliveryResult, DIMENSION, METRIC } from '../observability/names';
+import type { Logger, Metrics } from '../observability/powertools';
+import { type DeliveryFields, type DeliveryMiddleware, fieldsOf, type WebhookResult } from './delivery';
+
+/** Counts one delivery by its result; a rejection also by its reason; a connection event's lag. */
+function countDelivery(
+  metrics: Metrics,
+  result: DeliveryResult,
+  fields: DeliveryFields,
+  answer?: ErrorAnswer,
+) {
+  metrics.addDimension(DIMENSION.result, result);
+  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, 1);
+  // Single metrics, each on its own line, so that they do not take on the Result dimension.
+  if (answer?.result === 'rejected') {
+    const rejection = metrics.singleMetric();
+    rejection.addDimension(DIMENSION.reason, answer.code);
+    rejection.addMetric(METRIC.rejections, MetricUnit.Count, 1);
+  }
+  if (fields.lagMs !== undefined) {
+    metrics.singleMetric().addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, fields.lagMs);
+  }
+}
+
+/** The `result` a successful answer gave the provider: what is logged is what was answered. */
+function answeredResult(response: WebhookResult | null | undefined): DeliveryResult {
+  try {
+    const { result } = JSON.parse(response?.body ?? '') as { result?: unknown };
+    return (DELIVERY_RESULTS as readonly unknown[]).includes(result) ? (result as DeliveryResult) : 'failed';
+  } catch {
+    return 'failed';
+  }
+}
+
+/**
+ * Logs one line and counts once per delivery, whatever its fate, and turns every error into its
+ * answer through `toErrorAnswer`. Never logs the secret, a signature or the body.
+ */
+export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddleware {
+  const durationMs = (startedAt = performance.now()) => Math.round((performance.now() - startedAt) * 10) / 10;
+  return {
+    before: (request) => {
+      request.internal.startedAt = performance.now();
+      const headers = request.event.headers ?? {};
+      // Logged even when the signature then fails, so that an operator can find a refused
+      // delivery by the id the provider's portal shows; bounded, since it is not yet trusted.
+      fieldsOf(request).webhookId = (headers['webhook-id'] ?? headers['svix-id'])?.slice(0, 128);
+    },
+    after: (request) => {
+      const fields = fieldsOf(request);
+      const result = answeredResult(request.response);
+      if (metrics) countDelivery(metrics, result, fields);
+      logger.info('delivery', {
+        ...fields,
+        result,
+        statusCode: request.response?.statusCode,
+        durationMs: durationMs(request.internal.startedAt),
+      });
+    },
+    onError: (request) => {
+      const answer = toErrorAnswer(request.error);
+      request.response = answer.response;
+      const fields = fieldsOf(request);
+      if (metrics) countDelivery(metrics, answer.result, fields, answer);
+      const line = {
+        ...fields,
+        result: answer.result,
+        reason: answer.reason,
+        reasonCode: answer.code,
+        statusCode: answer.response.statusCode,
+        durationMs: durationMs(request.internal.startedAt),
+      };
+      if (answer.result === 'failed') logger.error('delivery', { ...line, error: request.error?.stack });
+      else logger.warn('delivery', line);
+    },
+  };
+}

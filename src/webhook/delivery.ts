@@ -1,0 +1,47 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { ConnectionEvent } from '../connection/schema';
+
+/** What the log line says of one delivery, filled in by the middlewares as the request goes. */
+export interface DeliveryFields {
+  webhookId?: string;
+  eventType?: string;
+  companyId?: string;
+  connectionId?: string;
+  /** Receipt time minus the event's generatedDate, for connection events. */
+  lagMs?: number;
+}
+
+/** A verified, parsed and validated body: a connection event, or another type to acknowledge. */
+export type Delivery = { kind: 'connection'; event: ConnectionEvent } | { kind: 'other'; eventType: string };
+
+/**
+ * The API Gateway event as the handler sees it: `parseDelivery` has added the verified body,
+ * parsed and validated, as `delivery` (as `@middy/http-json-body-parser` replaces `body`).
+ */
+export type WebhookEvent = APIGatewayProxyEventV2 & { delivery?: Delivery };
+
+export type WebhookResult = APIGatewayProxyStructuredResultV2;
+
+/** Per-request state shared by the receiver's middlewares, on middy's `request.internal`. */
+export interface DeliveryInternal extends Record<string, unknown> {
+  /** `performance.now()` when the delivery record began. */
+  startedAt?: number;
+  fields?: DeliveryFields;
+  /** The body's exact bytes, once its signature has been checked. */
+  verifiedBody?: Buffer;
+}
+
+/** The receiver's middlewares, typed for its chain. */
+export type DeliveryMiddleware = import('@middy/core').MiddlewareObj<
+  WebhookEvent,
+  WebhookResult,
+  Error,
+  Context,
+  DeliveryInternal
+>;
+
+/** The log fields of the request in flight, created by whichever middleware writes first. */
+export function fieldsOf(request: { internal: DeliveryInternal }): DeliveryFields {
+  request.internal.fields ??= {};
+  return request.internal.fields;
+}
