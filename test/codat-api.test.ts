@@ -143,6 +143,19 @@ describe('the Codat API client, against the fake API over loopback', () => {
       ['third', true],
     ]);
   });
+
+  it('refuses a page shorter than asked for rather than skip the items page numbers would jump over', async () => {
+    const { fake: capping, client: asking } = await apiAndClient(
+      { accountOptions: { companies: 30 }, pageSizeCap: 10 },
+      { pageSize: 20 },
+    );
+
+    const walk = allPages(asking);
+
+    await expect(walk).rejects.toThrow(CodatApiError);
+    await expect(walk).rejects.toThrow(/asked for pages of 20, got 10 items/);
+    await capping.close();
+  });
 });
 
 describe('walking a large account', () => {

@@ -22,6 +22,8 @@ export interface FakeCodatApiOptions {
   port?: number;
   /** The daily quota in `X-Rate-Limit-Limit`. @default 1000 × (1 + companies) */
   dailyQuota?: number;
+  /** Serve at most this many items a page, whatever was asked, as a capping service would. */
+  pageSizeCap?: number;
   /** The fake's clock, for the per-minute limit and the quota's reset. @default Date.now */
   now?: () => number;
 }
@@ -120,12 +122,12 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
         };
       }
       if (root !== 'companies' || rest.length > 0) return error(404, `No route for ${url.pathname}`);
-      if (companyId === undefined) return paged(url, account.companies);
+      if (companyId === undefined) return paged(url, account.companies, options.pageSizeCap);
       const company = account.company(companyId);
       if (!company) return error(404, `No company was found with ID ${companyId}`, 'ClientsApi');
       if (sub === undefined) return { status: 200, body: company };
       if (sub !== 'connections') return error(404, `No route for ${url.pathname}`);
-      if (connectionId === undefined) return paged(url, company.dataConnections);
+      if (connectionId === undefined) return paged(url, company.dataConnections, options.pageSizeCap);
       const connection = company.dataConnections.find((item) => item.id === connectionId);
       return connection
         ? { status: 200, body: connection }
@@ -154,10 +156,11 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
 }
 
 /** A page of `items` as the provider pages: from page 1, HAL links with the path it was asked. */
-function paged(url: URL, items: readonly unknown[]): Answer {
+function paged(url: URL, items: readonly unknown[], cap = PAGE_SIZE_MAX): Answer {
   const page = positiveInteger(url.searchParams.get('page'), 1, 'page');
-  const pageSize = positiveInteger(url.searchParams.get('pageSize'), PAGE_SIZE_DEFAULT, 'pageSize');
-  if (pageSize > PAGE_SIZE_MAX) throw new BadQuery(`pageSize must be at most ${PAGE_SIZE_MAX}.`);
+  const asked = positiveInteger(url.searchParams.get('pageSize'), PAGE_SIZE_DEFAULT, 'pageSize');
+  if (asked > PAGE_SIZE_MAX) throw new BadQuery(`pageSize must be at most ${PAGE_SIZE_MAX}.`);
+  const pageSize = Math.min(asked, cap);
   const results = items.slice((page - 1) * pageSize, page * pageSize);
   const href = (n: number) => ({ href: `${url.pathname}?page=${n}&pageSize=${pageSize}` });
   const links: Record<string, { href: string }> = { self: { href: url.pathname }, current: href(page) };

@@ -151,3 +151,24 @@ export class CodatApiError extends Error {
     );
   }
 }
+
+/**
+ * Page-number paging is only right if the API used the page size asked for: a service that caps
+ * it (the OpenAPI file's PagingInfo says at most 2000, its pageSize parameter 5000) would make
+ * page 2 start after the first capped page and skip items silently. Refuse such an answer.
+ */
+export function refuseShortPage(
+  answer: { results: unknown[]; pageNumber: number; pageSize: number; totalResults: number },
+  asked: number,
+  path: string,
+): void {
+  const capped = answer.pageSize > 0 && answer.pageSize < asked;
+  const short = answer.results.length < asked && answer.pageNumber * asked < answer.totalResults;
+  if (capped || short) {
+    throw new CodatApiError(
+      path,
+      200,
+      `asked for pages of ${asked}, got ${answer.results.length} items (pageSize ${answer.pageSize}): paging would skip items; ask for smaller pages`,
+    );
+  }
+}

@@ -33,6 +33,7 @@ import {
   ErrorBody,
   type InvalidItem,
   PageEnvelope,
+  refuseShortPage,
   type WebhookConsumer,
   WebhookConsumers,
 } from './api-schema';
@@ -105,6 +106,7 @@ export class CodatApi {
     const pageSize = options.pageSize ?? this.pageSize;
     for (let page = options.firstPage ?? 1; ; page += 1) {
       const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
+      refuseShortPage(answer, pageSize, '/companies');
       const companies: Company[] = [];
       const invalid: InvalidItem[] = [];
       answer.results.forEach((raw, index) => {
@@ -143,6 +145,7 @@ export class CodatApi {
     for (let page = 1; ; page += 1) {
       const answer = await this.page(`${path}?page=${page}&pageSize=${this.pageSize}`, page, true);
       if (answer === undefined) return { found: false };
+      refuseShortPage(answer, this.pageSize, path);
       const checked = checkConnections(answer.results, `page[${page}].results`, companyId);
       connections.push(...checked.valid);
       invalid.push(...checked.invalid);
