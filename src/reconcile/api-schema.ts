@@ -1,0 +1,174 @@
+import * as v from 'valibot';
+import { Connection, type Problem, ReferenceCompany, toProblems } from '../connection/schema';
+
+/**
+ * Schemas of what the provider's REST API answers (Codat-Platform.yaml), checked item by item:
+ * one invalid connection is reported by its path and the rest of the page is kept, but the page
+ * is marked incomplete so that nothing is deleted on the strength of it.
+ */
+
+/** The company fields the reconciler keeps, as the webhook's `referenceCompany` carries them. */
+export const CompanyDetails = v.object({
+  id: ReferenceCompany.entries.id,
+  name: v.string(),
+  description: v.nullish(v.string()),
+  tags: v.nullish(v.record(v.string(), v.string())),
+});
+
+/** Checked before the connections, which are then checked one by one. */
+const CompanyEnvelope = v.object({
+  ...CompanyDetails.entries,
+  dataConnections: v.nullish(v.array(v.unknown())),
+});
+
+export type Company = v.InferOutput<typeof CompanyDetails> & { dataConnections: Connection[] };
+
+/** The paging envelope (PagingInfo in the OpenAPI file); `results` are checked one by one. */
+export const PageEnvelope = v.object({
+  results: v.array(v.unknown()),
+  pageNumber: v.number(),
+  pageSize: v.number(),
+  totalResults: v.number(),
+  _links: v.optional(
+    v.object({
+      next: v.nullish(v.object({ href: v.string() })),
+    }),
+  ),
+});
+
+export const WebhookConsumer = v.object({
+  id: v.string(),
+  url: v.nullish(v.string()),
+  /** Nullable in the OpenAPI file, default false. */
+  disabled: v.pipe(
+    v.nullish(v.boolean()),
+    v.transform((disabled) => disabled ?? false),
+  ),
+  eventTypes: v.pipe(
+    v.nullish(v.array(v.string())),
+    v.transform((types) => types ?? []),
+  ),
+  companyTags: v.nullish(v.array(v.string())),
+});
+
+export type WebhookConsumer = v.InferOutput<typeof WebhookConsumer>;
+
+export const WebhookConsumers = v.object({ results: v.array(v.unknown()) });
+
+/** One item of an answer that failed validation, by where it sits in the answer. */
+export interface InvalidItem {
+  /** e.g. `results[3].dataConnections[1]` */
+  path: string;
+  /** The company it belongs to, when its id could be read. */
+  companyId?: string;
+  /** Its own id, when it could be read. */
+  id?: string;
+  problems: Problem[];
+}
+
+/** Checks a company and each of its connections; invalid connections are left out and reported. */
+export function checkCompany(raw: unknown, path: string): { company?: Company; invalid: InvalidItem[] } {
+  const envelope = v.safeParse(CompanyEnvelope, raw);
+  if (!envelope.success) {
+    return { invalid: [{ path, id: idOf(raw), problems: prefixed(toProblems(envelope.issues), path) }] };
+  }
+  const { dataConnections, ...details } = envelope.output;
+  const connections = checkConnections(dataConnections ?? [], `${path}.dataConnections`, details.id);
+  return { company: { ...details, dataConnections: connections.valid }, invalid: connections.invalid };
+}
+
+export function checkConnections(
+  items: readonly unknown[],
+  path: string,
+  companyId: string | undefined,
+): { valid: Connection[]; invalid: InvalidItem[] } {
+  const valid: Connection[] = [];
+  const invalid: InvalidItem[] = [];
+  items.forEach((item, index) => {
+    const result = v.safeParse(Connection, item);
+    if (result.success) valid.push(result.output);
+    else {
+      const at = `${path}[${index}]`;
+      invalid.push({
+        path: at,
+        companyId,
+        id: idOf(item),
+        problems: prefixed(toProblems(result.issues), at),
+      });
+    }
+  });
+  return { valid, invalid };
+}
+
+export function checkWebhookConsumers(items: readonly unknown[]): {
+  consumers: WebhookConsumer[];
+  invalid: InvalidItem[];
+} {
+  const consumers: WebhookConsumer[] = [];
+  const invalid: InvalidItem[] = [];
+  items.forEach((item, index) => {
+    const result = v.safeParse(WebhookConsumer, item);
+    if (result.success) consumers.push(result.output);
+    else {
+      const at = `results[${index}]`;
+      invalid.push({ path: at, id: idOf(item), problems: prefixed(toProblems(result.issues), at) });
+    }
+  });
+  return { consumers, invalid };
+}
+
+function idOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const id = (raw as { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function prefixed(problems: Problem[], path: string): Problem[] {
+  return problems.map((problem) => ({
+    path: problem.path === '(body)' ? path : `${path}.${problem.path}`,
+    message: problem.message,
+  }));
+}
+
+/** The provider's error body (ErrorMessage); read only for the message and the correlation id. */
+export const ErrorBody = v.object({
+  error: v.nullish(v.string()),
+  correlationId: v.nullish(v.string()),
+});
+
+/** An answer the API should not give to a well-formed call: 401, 403, 400, or a body of the wrong shape. */
+export class CodatApiError extends Error {
+  override readonly name = 'CodatApiError';
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly detail: string,
+    readonly correlationId?: string,
+  ) {
+    super(
+      `GET ${url} answered ${status}: ${detail}${correlationId ? ` (correlationId ${correlationId})` : ''}`,
+    );
+  }
+}
+
+/**
+ * Page-number paging is only right if the API used the page size asked for: a service that caps
+ * it (the OpenAPI file's PagingInfo says at most 2000, its pageSize parameter 5000) would make
+ * page 2 start after the first capped page and skip items silently. Refuse such an answer.
+ */
+export function refuseShortPage(
+  answer: { results: unknown[]; pageNumber: number; pageSize: number; totalResults: number },
+  asked: number,
+  path: string,
+): void {
+  const capped = answer.pageSize > 0 && answer.pageSize < asked;
+  const short = answer.results.length < asked && answer.pageNumber * asked < answer.totalResults;
+  if (capped || short) {
+    throw new CodatApiError(
+      path,
+      200,
+      `asked for pages of ${asked}, got ${answer.results.length} items (pageSize ${answer.pageSize}): paging would skip items; ask for smaller pages`,
+    );
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * A client for the few calls of Codat's Platform API that the reconciler needs.
+ *
+ * Why `fetch` and a retry loop of our own, not the official SDK `@codat/platform` 6.2.1:
+ * - The SDK's zod schemas reject `lastSync: null` and `null` in several Company fields, which the
+ *   OpenAPI file allows and the API sends: a whole page then fails with `ResponseValidationError`,
+ *   so one company with a null would stop the walk. Here each company and connection is checked
+ *   on its own with the project's valibot schema (the same one the webhook receiver uses): an
+ *   invalid item is reported by path and the page is marked incomplete, the rest is kept.
+ * - The SDK retries for up to an hour by default, and its `timeoutMs` is one deadline for a call
+ *   and all its retries; a reconciler in a Lambda or a Step Functions task needs a per-attempt
+ *   timeout and a per-page budget it chooses, and a typed failure naming the page.
+ * - It is CommonJS with zod as a dependency; this project is ESM with valibot. `fetch` is global
+ *   in Node 24: no dependency at all.
+ *
+ * Why not a retry library from npm (`p-retry` 9 is kept, ESM, one dependency): it has no notion
+ * of `Retry-After` (the wait must be forced from `onFailedAttempt`), it sleeps on real timers, so
+ * tests would need fake timers instead of an injected sleep, and what it would save is some 40
+ * lines (`retry.ts`), which are tested here with the fake API.
+ *
+ * Reads are streamed: `companyPages()` fetches one page at a time as it is iterated and keeps no
+ * earlier page.
+ */
+
+import * as v from 'valibot';
+import type { Connection } from '../connection/schema';
+import {
+  CodatApiError,
+  type Company,
+  checkCompany,
+  checkConnections,
+  checkWebhookConsumers,
+  ErrorBody,
+  type InvalidItem,
+  PageEnvelope,
+  refuseShortPage,
+  type WebhookConsumer,
+  WebhookConsumers,
+} from './api-schema';
+import {
+  DEFAULT_RETRY_POLICY,
+  getWithRetry,
+  newRequestStats,
+  REAL_ENVIRONMENT,
+  type RequestStats,
+  type RetryEnvironment,
+  type RetryPolicy,
+} from './retry';
+
+export type { Company, InvalidItem, WebhookConsumer } from './api-schema';
+export { CodatApiError } from './api-schema';
+export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
+
+export const DEFAULT_BASE_URL = 'https://api.codat.io';
+
+export interface CodatApiOptions {
+  /** The API key from the Codat portal; sent as `Authorization: Basic <base64 of the key>`. */
+  apiKey: string;
+  /** @default https://api.codat.io */
+  baseUrl?: string;
+  /** Companies per page: fewer requests with bigger pages (the API allows up to 5000). @default 100 */
+  pageSize?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Fetch, sleep, clock and jitter, for tests. @default the real ones */
+  environment?: Partial<RetryEnvironment>;
+}
+
+/** One page of companies, checked item by item. */
+export interface CompanyPage {
+  pageNumber: number;
+  pageSize: number;
+  /** As the API counted when it served this page: it can change during a walk. */
+  totalResults: number;
+  companies: Company[];
+  /** Items left out of `companies` (or connections left out of a company), by path. */
+  invalid: InvalidItem[];
+  /** False when an item was invalid: this page's read is incomplete, so do not delete on it. */
+  complete: boolean;
+}
+
+export type Lookup<T> =
+  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean }
+  | { found: false };
+
+export class CodatApi {
+  /** Requests, retries, throttles and failed calls so far, for metrics. */
+  readonly stats: RequestStats = newRequestStats();
+  /** The last `X-Rate-Limit-*` headers seen: the daily quota. */
+  rateLimit: { limit?: number; remaining?: number; reset?: string } = {};
+  private readonly baseUrl: string;
+  private readonly authorization: string;
+  private readonly pageSize: number;
+  private readonly policy: RetryPolicy;
+  private readonly env: RetryEnvironment;
+
+  constructor(options: CodatApiOptions) {
+    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.authorization = `Basic ${Buffer.from(options.apiKey).toString('base64')}`;
+    this.pageSize = options.pageSize ?? 100;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.env = { ...REAL_ENVIRONMENT, ...options.environment };
+  }
+
+  /** Every company, a page at a time, from `firstPage` on; throws `RequestFailedError` for a page that keeps failing. */
+  async *companyPages(options: { firstPage?: number; pageSize?: number } = {}): AsyncGenerator<CompanyPage> {
+    const pageSize = options.pageSize ?? this.pageSize;
+    for (let page = options.firstPage ?? 1; ; page += 1) {
+      const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
+      refuseShortPage(answer, pageSize, '/companies');
+      const companies: Company[] = [];
+      const invalid: InvalidItem[] = [];
+      answer.results.forEach((raw, index) => {
+        const checked = checkCompany(raw, `results[${index}]`);
+        if (checked.company) companies.push(checked.company);
+        invalid.push(...checked.invalid);
+      });
+      const { pageNumber, totalResults } = answer;
+      yield {
+        pageNumber,
+        pageSize: answer.pageSize,
+        totalResults,
+        companies,
+        invalid,
+        complete: invalid.length === 0,
+      };
+      const more = answer._links?.next != null || page * pageSize < totalResults;
+      if (answer.results.length === 0 || !more) return;
+    }
+  }
+
+  /** One company with its connections; `found: false` when it does not exist or was deleted. */
+  async getCompany(companyId: string): Promise<Lookup<Company>> {
+    const body = await this.getOrNotFound(`/companies/${encodeURIComponent(companyId)}`);
+    if (body === undefined) return { found: false };
+    const { company, invalid } = checkCompany(body, '(company)');
+    if (!company) throw new CodatApiError(`/companies/${companyId}`, 200, describeInvalid(invalid));
+    return { found: true, value: company, invalid, complete: invalid.length === 0 };
+  }
+
+  /** All of one company's connections, every page; `found: false` when the company is gone. */
+  async listConnections(companyId: string): Promise<Lookup<Connection[]>> {
+    const path = `/companies/${encodeURIComponent(companyId)}/connections`;
+    const connections: Connection[] = [];
+    const invalid: InvalidItem[] = [];
+    for (let page = 1; ; page += 1) {
+      const answer = await this.page(`${path}?page=${page}&pageSize=${this.pageSize}`, page, true);
+      if (answer === undefined) return { found: false };
+      refuseShortPage(answer, this.pageSize, path);
+      const checked = checkConnections(answer.results, `page[${page}].results`, companyId);
+      connections.push(...checked.valid);
+      invalid.push(...checked.invalid);
+      const more = answer._links?.next != null || page * this.pageSize < answer.totalResults;
+      if (answer.results.length === 0 || !more) break;
+    }
+    return { found: true, value: connections, invalid, complete: invalid.length === 0 };
+  }
+
+  /** The webhook endpoints registered with the provider, `disabled` read as false when null. */
+  async listWebhookConsumers(): Promise<{ consumers: WebhookConsumer[]; invalid: InvalidItem[] }> {
+    const response = await this.get('/webhooks');
+    const body = await this.json(response, '/webhooks', WebhookConsumers);
+    return checkWebhookConsumers(body.results);
+  }
+
+  private async page(path: string, page: number): Promise<v.InferOutput<typeof PageEnvelope>>;
+  private async page(
+    path: string,
+    page: number,
+    allowNotFound: true,
+  ): Promise<v.InferOutput<typeof PageEnvelope> | undefined>;
+  private async page(path: string, page: number, allowNotFound = false) {
+    const response = await this.get(path, page);
+    if (allowNotFound && response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return this.json(response, path, PageEnvelope);
+  }
+
+  private async getOrNotFound(path: string): Promise<unknown> {
+    const response = await this.get(path);
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    return this.json(response, path, v.unknown());
+  }
+
+  private async get(path: string, page?: number): Promise<Response> {
+    const response = await getWithRetry(
+      `${this.baseUrl}${path}`,
+      { authorization: this.authorization, accept: 'application/json' },
+      { policy: this.policy, env: this.env, stats: this.stats, page },
+    );
+    this.noteRateLimit(response.headers);
+    return response;
+  }
+
+  private async json<T extends v.GenericSchema>(response: Response, path: string, schema: T) {
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new CodatApiError(path, response.status, 'the body is not JSON');
+    }
+    if (!response.ok) {
+      const error = v.safeParse(ErrorBody, body);
+      const detail = error.success ? (error.output.error ?? 'no error message') : 'no error message';
+      throw new CodatApiError(
+        path,
+        response.status,
+        detail,
+        error.success ? (error.output.correlationId ?? undefined) : undefined,
+      );
+    }
+    const parsed = v.safeParse(schema, body);
+    if (!parsed.success)
+      throw new CodatApiError(path, response.status, `unexpected body: ${parsed.issues[0]?.message}`);
+    return parsed.output as v.InferOutput<T>;
+  }
+
+  private noteRateLimit(headers: Headers): void {
+    const limit = headers.get('x-rate-limit-limit');
+    const remaining = headers.get('x-rate-limit-remaining');
+    const reset = headers.get('x-rate-limit-reset');
+    if (limit !== null) this.rateLimit.limit = Number(limit);
+    if (remaining !== null) this.rateLimit.remaining = Number(remaining);
+    if (reset !== null) this.rateLimit.reset = reset;
+  }
+}
+
+function describeInvalid(invalid: InvalidItem[]): string {
+  return invalid
+    .flatMap((item) => item.problems.map((problem) => `${problem.path}: ${problem.message}`))
+    .join('; ');
+}
