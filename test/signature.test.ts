@@ -146,6 +146,26 @@ describe('verifying a Standard Webhooks signature', () => {
     expect(reasonOf(() => verify(headers))).toMatch(/does not match/);
   });
 
+  it.each([
+    ['characters appended', (signature: string) => `${signature}AAAA`],
+    [
+      'a character outside the alphabet inserted',
+      (signature: string) => `${signature.slice(0, 10)}*${signature.slice(10)}`,
+    ],
+    ['its padding dropped', (signature: string) => signature.replace(/=$/, '')],
+    ['text after the padding', (signature: string) => `${signature}xyz`],
+  ])('refuses the right signature with %s, since only canonical base64 matches', (_, change) => {
+    const headers = signedHeaders();
+    const signature = headers['webhook-signature'].slice(3);
+    const changed = change(signature);
+    // Node's lenient decoder reads each of these as the very bytes of the right signature.
+    expect(Buffer.from(changed, 'base64').equals(Buffer.from(signature, 'base64'))).toBe(true);
+
+    expect(reasonOf(() => verify({ ...headers, 'webhook-signature': `v1,${changed}` }))).toMatch(
+      /does not match/,
+    );
+  });
+
   it('refuses a signature that is not base64', () => {
     const headers = { ...signedHeaders(), 'webhook-signature': 'v1,***not base64***' };
     expect(reasonOf(() => verify(headers))).toMatch(/does not match/);

@@ -29,6 +29,17 @@ export function parseSigningSecrets(configured: string): Buffer[] {
   });
 }
 
+/**
+ * The bytes of `text` only if it is the canonical base64 of an HMAC-SHA256 (44 characters, one
+ * `=`); otherwise an empty buffer, which matches nothing. Node's decoder is lenient (it skips
+ * characters outside the alphabet and stops at `=`), so a signature with characters appended or
+ * inserted would otherwise decode to the right bytes and verify.
+ */
+function strictBase64(text: string): Buffer {
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === HMAC_SHA256_BYTES && bytes.toString('base64') === text ? bytes : Buffer.alloc(0);
+}
+
 /** Header names as API Gateway and Node give them: lower case. */
 export type Headers = Readonly<Record<string, string | undefined>>;
 
@@ -79,7 +90,7 @@ export function verifySignature(input: VerifyInput): { id: string; timestamp: nu
   const candidates = signatures
     .split(' ')
     .filter((entry) => entry.startsWith('v1,'))
-    .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+    .map((entry) => strictBase64(entry.slice(3)));
   if (candidates.length === 0) {
     throw new SignatureError('header webhook-signature has no v1 signature');
   }
@@ -88,7 +99,7 @@ export function verifySignature(input: VerifyInput): { id: string; timestamp: nu
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(signed).digest();
     for (const candidate of candidates) {
-      if (candidate.length === HMAC_SHA256_BYTES && timingSafeEqual(candidate, expected)) {
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
         return { id, timestamp };
       }
     }
