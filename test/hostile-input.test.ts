@@ -167,6 +167,33 @@ describe('malformed and oversized deliveries, correctly signed', () => {
       () => event((e) => (e.payload.connection.connectionInfo = { constructor: { prototype: 1 } } as never)),
       'payload.connection.connectionInfo.constructor',
     ],
+    [
+      'a __proto__ key spelled with a JSON escape at the top of connectionInfo',
+      () =>
+        event((e) => (e.payload.connection.connectionInfo = { marker: { polluted: true } } as never)).replace(
+          '"marker":',
+          '"\\u005f_proto__":',
+        ),
+      'payload.connection.connectionInfo.__proto__',
+    ],
+    [
+      'a __proto__ key spelled with a JSON escape, nested in connectionInfo',
+      () =>
+        event((e) => (e.payload.connection.connectionInfo = { a: { marker: { b: 1 } } } as never)).replace(
+          '"marker":',
+          '"__pr\\u006fto__":',
+        ),
+      'payload.connection.connectionInfo.a.__proto__',
+    ],
+    [
+      'a constructor key spelled with a JSON escape',
+      () =>
+        event((e) => (e.payload.connection.connectionInfo = { marker: 1 } as never)).replace(
+          '"marker":',
+          '"\\u0063onstructor":',
+        ),
+      'payload.connection.connectionInfo.constructor',
+    ],
     ['an empty connection id', () => event((e) => (e.payload.connection.id = '')), 'payload.connection.id'],
     [
       'a connection id over 1024 bytes',
@@ -197,6 +224,48 @@ describe('malformed and oversized deliveries, correctly signed', () => {
 
     expect(answer.status).toBe(400);
     expect((answer.json.problems as { path: string }[]).map((problem) => problem.path)).toContain(path);
+  });
+
+  it('answers 400 to a body whose bytes are not UTF-8, naming the body, and writes nothing', async () => {
+    const text = event((e) => (e.payload.connection.platformName = 'Basiq-MARK'));
+    // 0xC3 0x28: a two-byte sequence cut short, which a lenient decoder turns into U+FFFD.
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf('-MARK');
+    bytes[at] = 0xc3;
+    bytes[at + 1] = 0x28;
+    const before = await harness.itemCount();
+
+    const response = await fetch(harness.server.webhookUrl, {
+      method: 'POST',
+      headers: signDelivery(harness.secret, bytes),
+      body: bytes,
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      problems: [{ path: '(body)', message: expect.stringContaining('UTF-8') }],
+    });
+    expect(await harness.itemCount()).toBe(before);
+  });
+
+  it('answers 400 naming generatedDate to an event dated more than five minutes ahead, and writes nothing', async () => {
+    const ahead = new Date(Date.now() + 10 * 60_000).toISOString();
+    const payload = event((e) => (e.generatedDate = ahead));
+
+    const answer = await sendExpectingNoWrite(payload, headersFor(payload));
+
+    expect(answer.status).toBe(400);
+    expect(answer.json.problems).toEqual([
+      { path: 'generatedDate', message: expect.stringContaining('ahead') },
+    ]);
+  });
+
+  it('applies an event dated a little ahead of the receipt time, as clocks differ', async () => {
+    const payload = event((e) => (e.generatedDate = new Date(Date.now() + 60_000).toISOString()));
+
+    const answer = await post(harness.server.webhookUrl, payload, headersFor(payload));
+
+    expect(answer.json).toEqual({ result: 'applied' });
   });
 
   it('answers 413 to a body over the limit streamed without a length, without reading it all', async () => {

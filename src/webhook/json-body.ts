@@ -1,13 +1,16 @@
+import { isUtf8 } from 'node:buffer';
 import type { Problem } from '../connection/schema';
 import { InvalidPayloadError } from '../errors';
 
 /** Keys that reach prototypes when a parsed body is merged or spread into another object. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Cheap pre-checks on the text, so that ordinary bodies are never walked. */
-const MAY_HAVE_FORBIDDEN_KEY = /__proto__|constructor|prototype/;
-/** A `\uD800`-`\uDFFF` escape: the only way JSON text can carry a lone surrogate. */
-const MAY_HAVE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/**
+ * A cheap pre-check on the text, so that ordinary bodies are never walked: a forbidden key
+ * spelled plainly, or any `\u` escape, since an escape can spell a forbidden key
+ * (`"\u005f_proto__"`) or a lone surrogate (`\uD800`), and only the parsed keys tell.
+ */
+const MAY_BE_UNSAFE = /__proto__|constructor|prototype|\\u/;
 
 const MAX_PROBLEMS = 20;
 
@@ -45,8 +48,15 @@ function findUnsafe(root: unknown): Problem[] {
   return problems;
 }
 
-/** Parses a verified body as JSON, refusing what is not JSON and what no valid delivery holds. */
+/**
+ * Parses a verified body as JSON, refusing what is not UTF-8 (as JSON must be), what is not
+ * JSON, and what no valid delivery holds. Keys are checked as parsed, whatever their spelling.
+ */
 export function parseJsonBody(body: Buffer): unknown {
+  // A lenient decoder would store U+FFFD in place of the bad bytes: not what was signed.
+  if (!isUtf8(body)) {
+    throw new InvalidPayloadError([{ path: '(body)', message: 'is not valid UTF-8' }], 'invalid-json');
+  }
   const text = body.toString('utf8');
   let value: unknown;
   try {
@@ -57,7 +67,7 @@ export function parseJsonBody(body: Buffer): unknown {
       'invalid-json',
     );
   }
-  if (MAY_HAVE_FORBIDDEN_KEY.test(text) || MAY_HAVE_SURROGATE_ESCAPE.test(text)) {
+  if (MAY_BE_UNSAFE.test(text)) {
     const problems = findUnsafe(value);
     if (problems.length > 0) throw new InvalidPayloadError(problems);
   }

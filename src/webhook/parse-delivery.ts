@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { toSortableUtc } from '../connection/date-time';
 import { ConnectionEvent, EventTypeOnly, isConnectionEventType, toProblems } from '../connection/schema';
+import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../defaults';
 import { InvalidPayloadError } from '../errors';
 import { type DeliveryMiddleware, fieldsOf } from './delivery';
 import { parseJsonBody } from './json-body';
@@ -19,6 +20,26 @@ function parse<const TSchema extends v.GenericSchema>(
   const parsed = v.safeParse(schema, input);
   if (!parsed.success) throw new InvalidPayloadError(toProblems(parsed.issues));
   return parsed.output;
+}
+
+/** How far ahead of the receipt time an event may be dated: the signature's own window. */
+const FUTURE_TOLERANCE_MS = DEFAULT_SIGNATURE_TOLERANCE_SECONDS * 1000;
+
+/**
+ * Events are applied in `generatedDate` order, so one dated far ahead would win every later
+ * comparison and wedge its connection at that state. It is refused (400, which the provider
+ * retries), and lands once its date is no longer in the future.
+ */
+function refuseFuture(lag: number | undefined): void {
+  if (lag !== undefined && -lag > FUTURE_TOLERANCE_MS) {
+    const seconds = Math.round(-lag / 1000);
+    throw new InvalidPayloadError([
+      {
+        path: 'generatedDate',
+        message: `is ${seconds} s ahead of the receipt time; at most ${FUTURE_TOLERANCE_MS / 1000} s is accepted`,
+      },
+    ]);
+  }
 }
 
 /**
@@ -42,6 +63,7 @@ export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware 
       fields.companyId = event.payload.referenceCompany.id;
       fields.connectionId = event.payload.connection.id;
       fields.lagMs = lagMs(event.generatedDate, options.now());
+      refuseFuture(fields.lagMs);
       request.event.delivery = { kind: 'connection', event };
     },
   };
