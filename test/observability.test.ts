@@ -19,6 +19,9 @@ import { signedApiEvent, testSecret } from './support/signed-request';
 
 const secret = testSecret();
 const NOW = new Date('2026-11-28T10:00:05.250Z');
+/** A connection event generated just before NOW. */
+const connected = () =>
+  sampleEvent({ eventType: 'connection.connected', generatedDate: '2026-11-28T10:00:02Z' });
 
 function writerAnswering(outcome: WriteOutcome | Error): ConnectionWriter {
   return {
@@ -153,8 +156,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   ] as const)(
     'logs a rejection as a warning and counts it under the reason %s',
     async (reason, input, status) => {
-      const body =
-        'body' in input ? input.body : JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
+      const body = 'body' in input ? input.body : JSON.stringify(connected());
       const event = signed(body, 'secret' in input ? { secret: input.secret } : {});
 
       const response = await receiver(writerAnswering('applied'))(event, lambdaContext());
@@ -180,7 +182,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   );
 
   it('logs a storage failure as an error and counts it as failed, not as a rejection', async () => {
-    const event = sampleEvent({ eventType: 'connection.connected' });
+    const event = connected();
 
     const response = await receiver(writerAnswering(new StorageUnavailableError('DynamoDB timed out')))(
       signed(JSON.stringify(event)),
@@ -195,7 +197,7 @@ describe('the delivery log line and metrics in Lambda', () => {
 
   it('answers 503 under its own reason when the write does not finish before the function times out', async () => {
     const hanging: ConnectionWriter = { write: () => new Promise(() => {}) };
-    const event = sampleEvent({ eventType: 'connection.connected' });
+    const event = connected();
 
     const response = await receiver(hanging)(
       signed(JSON.stringify(event)),
@@ -210,7 +212,7 @@ describe('the delivery log line and metrics in Lambda', () => {
 
   it('marks the first delivery of a container as a cold start, and publishes a ColdStart metric once', async () => {
     const handler = receiver(writerAnswering('applied'));
-    const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
+    const body = JSON.stringify(connected());
 
     await handler(signed(body, { id: 'msg_first' }), lambdaContext());
     await handler(signed(body, { id: 'msg_second' }), lambdaContext());
@@ -221,7 +223,7 @@ describe('the delivery log line and metrics in Lambda', () => {
   });
 
   it('never writes the secret, a signature, the body or the raw event', async () => {
-    const event = sampleEvent({ eventType: 'connection.connected' });
+    const event = connected();
     const body = JSON.stringify(event);
     const request = signed(body);
     const wrongSecret = testSecret();
