@@ -93,18 +93,8 @@ function mantissaDigits(value: number): string {
   return (Math.abs(value).toExponential().split('e')[0] ?? '0').replace('.', '');
 }
 
-/**
- * The problems DynamoDB would refuse the item for, each naming its path in the delivery
- * (`payload.connection.connectionInfo.a.b`, `payload.referenceCompany.tags.` for an empty key):
- * empty keys, keys of 64 KB or more, nesting deeper than 32 levels, numbers outside DynamoDB's
- * range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them outside keys.
- *
- * `item` is the whole item one write stores, as plain values: the key attributes, the
- * attributes of the change and `firstStoredAt` (see `storedItem` in dynamodb-store.ts).
- * `undefined` values are left out, as the write removes them. One walk, without recursion:
- * a few microseconds for an ordinary delivery, and bounded by the nesting limit for a hostile one.
- */
-export function itemLimitProblems(item: Readonly<Record<string, unknown>>): Problem[] {
+/** One walk of the item, without recursion: its problems and its size as DynamoDB counts it. */
+function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; size: number } {
   const problems: Problem[] = [];
   const stack: Frame[] = [];
   let size = 0;
@@ -165,5 +155,25 @@ export function itemLimitProblems(item: Readonly<Record<string, unknown>>): Prob
       message: `makes the item ${size} bytes; DynamoDB allows ${MAX_ITEM_BYTES}`,
     });
   }
-  return problems;
+  return { problems, size };
+}
+
+/**
+ * The problems DynamoDB would refuse the item for, each naming its path in the delivery
+ * (`payload.connection.connectionInfo.a.b`, `payload.referenceCompany.tags.` for an empty key):
+ * empty keys, keys of 64 KB or more, nesting deeper than 32 levels, numbers outside DynamoDB's
+ * range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them outside keys.
+ *
+ * `item` is the whole item one write stores, as plain values: the key attributes, the
+ * attributes of the change and `firstStoredAt` (see `storedItem` in dynamodb-store.ts).
+ * `undefined` values are left out, as the write removes them. One walk, without recursion:
+ * a few microseconds for an ordinary delivery, and bounded by the nesting limit for a hostile one.
+ */
+export function itemLimitProblems(item: Readonly<Record<string, unknown>>): Problem[] {
+  return walk(item).problems;
+}
+
+/** The item's size as DynamoDB counts it against its 400 KB: names and values, with overheads. */
+export function itemBytes(item: Readonly<Record<string, unknown>>): number {
+  return walk(item).size;
 }
