@@ -11,4 +11,7 @@ export default {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'es6' } }],
   },
   testTimeout: 30_000,
+  // One DynamoDB Local (a JVM) for the whole run, shared by the suites that run on it.
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
 };

@@ -4,24 +4,24 @@ import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import type { ConnectionChange } from '../src/connection/store';
 import { StorageUnavailableError } from '../src/errors';
 import { changeOf } from './support/changes';
-import { type EmbeddedTable, startEmbeddedTable } from './support/embedded-table';
-
-let table: EmbeddedTable;
-
-beforeAll(async () => {
-  table = await startEmbeddedTable();
-});
-
-afterAll(async () => {
-  await table.close();
-});
+import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
 
 /** Each test works on a connection of its own. */
 function ids() {
   return { companyId: randomUUID(), connectionId: randomUUID() };
 }
 
-describe('the DynamoDB connection store', () => {
+describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
+  let table: EmbeddedTable;
+
+  beforeAll(async () => {
+    table = await startTable(engine);
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
   it('stores a new connection and reports it applied', async () => {
     const change = changeOf({ eventType: 'connection.connected', ...ids() });
 

@@ -67,6 +67,20 @@ function itemAttributes(change: ConnectionChange): Record<string, unknown> {
 }
 
 /**
+ * The whole item the write of `change` leaves, as plain values (`undefined` for removed
+ * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
+ * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
+ */
+export function storedItem(change: ConnectionChange): Record<string, unknown> {
+  return {
+    [partitionKey]: change.companyId,
+    [sortKey]: change.connection.id,
+    ...itemAttributes(change),
+    firstStoredAt: change.receivedAt,
+  };
+}
+
+/**
  * Builds the one conditional UpdateItem of a change: it sets every attribute the event
  * carries, removes those it leaves out (so the item is the event's state, not a blend), and
  * applies only when the stored event is older.

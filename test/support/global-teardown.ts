@@ -1,0 +1,6 @@
+import type { DynamoDbLocal } from './dynamodb-local';
+
+/** Stops the DynamoDB Local that the global setup started. */
+export default async function globalTeardown(): Promise<void> {
+  await (globalThis as { dynamoDbLocal?: DynamoDbLocal }).dynamoDbLocal?.close();
+}
