@@ -62,3 +62,30 @@ export class DeliveryTimeoutError extends Error {
     super(`the delivery was not handled within the function's time, less ${reservedMs} ms kept to answer`);
   }
 }
+
+/**
+ * DynamoDB refused the request itself (a `ValidationException`, a missing table, denied access):
+ * a bug or a misconfiguration of ours, which no retry cures. Answered 500, never 503.
+ */
+export class StorageRejectedError extends Error {
+  override readonly name = 'StorageRejectedError';
+  constructor(
+    message: string,
+    /** The item attribute DynamoDB's message points at, where it names one. */
+    readonly attribute?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The change is valid by the provider's contract, but DynamoDB cannot store it as it is (an
+ * empty map key, nesting past 32 levels, an item over 400 KB, a number out of its range).
+ */
+export class UnstorableChangeError extends Error {
+  override readonly name = 'UnstorableChangeError';
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
+  }
+}

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { localDynamoDbClient } from '../local/dynamodb-client';
+import { storageError } from '../src/connection/dynamodb-errors';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import type { ConnectionChange } from '../src/connection/store';
-import { StorageUnavailableError } from '../src/errors';
+import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
 
@@ -237,5 +238,55 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
       store.write(changeOf({ eventType: 'connection.connected', ...ids() })),
     ).rejects.toBeInstanceOf(StorageUnavailableError);
     unreachable.destroy();
+  });
+
+  it('reports a request the database refuses (a missing table) as rejected, not unavailable, so it reads as a bug', async () => {
+    const store = new DynamoDbConnectionStore(table.client, `missing-${randomUUID()}`);
+
+    const failure = store.write(changeOf({ eventType: 'connection.connected', ...ids() }));
+
+    await expect(failure).rejects.toBeInstanceOf(StorageRejectedError);
+    await expect(failure).rejects.toThrow(/ResourceNotFoundException/);
+  });
+
+  it('refuses before the write a change DynamoDB could not store, naming the path, and stores nothing', async () => {
+    const change = changeOf({ eventType: 'connection.connected', ...ids() });
+    change.connection.connectionInfo = { outer: { '': 1 } };
+
+    await expect(table.store.write(change)).rejects.toMatchObject({
+      name: 'UnstorableChangeError',
+      problems: [{ path: 'payload.connection.connectionInfo.outer.', message: expect.any(String) }],
+    });
+    expect(await table.store.get(change.companyId, change.connection.id)).toBeUndefined();
+  });
+});
+
+describe('what a failed DynamoDB call means', () => {
+  const fault = (name: string, status: number, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`${name} happened`), {
+      name,
+      $fault: status < 500 ? 'client' : 'server',
+      $metadata: { httpStatusCode: status },
+      ...extra,
+    });
+
+  it.each([
+    ['throttling', fault('ProvisionedThroughputExceededException', 400)],
+    ['a 5xx', fault('InternalServerError', 500)],
+    ['a retryable client fault', fault('SomethingTransient', 400, { $retryable: {} })],
+    ['a broken connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })],
+    ['a request time-out', Object.assign(new Error('request timed out'), { name: 'TimeoutError' })],
+  ])('counts %s as the database unavailable: the provider should retry', (_, error) => {
+    expect(storageError(error)).toBeInstanceOf(StorageUnavailableError);
+  });
+
+  it('counts a ValidationException as refused, naming the attribute behind its placeholder', () => {
+    const error = fault('ValidationException', 400);
+    error.message = 'ExpressionAttributeValues contains invalid value: Empty key for :a10 at #a10';
+
+    const mapped = storageError(error, { '#a10': 'connectionInfo' });
+
+    expect(mapped).toBeInstanceOf(StorageRejectedError);
+    expect(mapped).toMatchObject({ attribute: 'connectionInfo' });
   });
 });

@@ -5,7 +5,7 @@ import { sampleEvent } from '../local/sample-events';
 import { readLambdaConfig } from '../src/config';
 import type { ConnectionWriter, WriteOutcome } from '../src/connection/store';
 import type { LogLevel } from '../src/defaults';
-import { StorageUnavailableError } from '../src/errors';
+import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
@@ -193,6 +193,27 @@ describe('the delivery log line and metrics in Lambda', () => {
     expect(logLines()[0]).toMatchObject({ level: 'ERROR', result: 'failed', reasonCode: 'storage' });
     expect(metric('Deliveries')?.dimensions).toMatchObject({ Result: 'failed' });
     expect(metric('Rejections')).toBeUndefined();
+  });
+
+  it('answers 500, never 503, to a write DynamoDB refuses, and logs the attribute it names', async () => {
+    const refused = new StorageRejectedError(
+      'DynamoDB refused the request (ValidationException)',
+      'connectionInfo',
+    );
+
+    const response = await receiver(writerAnswering(refused))(
+      signed(JSON.stringify(connected())),
+      lambdaContext(),
+    );
+
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body ?? '')).toEqual({ error: 'internal error' });
+    expect(logLines()[0]).toMatchObject({
+      level: 'ERROR',
+      result: 'failed',
+      reasonCode: 'storage-rejected',
+      reason: expect.stringContaining('attribute connectionInfo'),
+    });
   });
 
   it('answers 503 under its own reason when the write does not finish before the function times out', async () => {

@@ -8,7 +8,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { StorageUnavailableError } from '../errors';
+import { UnstorableChangeError } from '../errors';
+import { storageError } from './dynamodb-errors';
+import { itemLimitProblems } from './item-limits';
 import type { Connection } from './schema';
 import type { ConnectionChange, ConnectionStore, StoredConnection, WriteOutcome } from './store';
 import { CONNECTION_TABLE } from './table';
@@ -140,12 +142,6 @@ function toStoredConnection(item: Record<string, AttributeValue>): StoredConnect
   };
 }
 
-/** Any failure but a failed condition means the database did not do its part: retry later. */
-function unavailable(error: unknown): StorageUnavailableError {
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new StorageUnavailableError(`DynamoDB did not complete the request (${reason})`, { cause: error });
-}
-
 export class DynamoDbConnectionStore implements ConnectionStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -153,12 +149,18 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   ) {}
 
   async write(change: ConnectionChange): Promise<WriteOutcome> {
+    // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
+    // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
+    const problems = itemLimitProblems(storedItem(change));
+    if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change);
     try {
       await this.client.send(update);
       return 'applied';
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw unavailable(error);
+      if (!(error instanceof ConditionalCheckFailedException)) {
+        throw storageError(error, update.input.ExpressionAttributeNames);
+      }
       // The stored event is as new or newer. DynamoDB hands back the stored item with the
       // failure, so telling a repeat from a late arrival costs no second call. An emulator
       // that predates ReturnValuesOnConditionCheckFailure returns no item: nothing changed
@@ -179,7 +181,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       );
       return Item ? toStoredConnection(Item) : undefined;
     } catch (error) {
-      throw unavailable(error);
+      throw storageError(error);
     }
   }
 
@@ -198,7 +200,7 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       );
       for await (const page of pages) found.push(...(page.Items ?? []).map(toStoredConnection));
     } catch (error) {
-      throw unavailable(error);
+      throw storageError(error);
     }
     return found;
   }

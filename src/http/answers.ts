@@ -6,7 +6,9 @@ import {
   SecretUnavailableError,
   SignatureError,
   SigningSecretError,
+  StorageRejectedError,
   StorageUnavailableError,
+  UnstorableChangeError,
 } from '../errors';
 import type { FailureCode, RejectionCode } from '../observability/names';
 
@@ -58,6 +60,26 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
       result: 'rejected',
       code: error.fault,
       reason: error.message,
+    };
+  }
+  if (error instanceof UnstorableChangeError) {
+    return {
+      response: json(400, {
+        error: 'invalid payload',
+        problemCount: error.problems.length,
+        problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
+      }),
+      result: 'rejected',
+      code: 'unstorable',
+      reason: error.message,
+    };
+  }
+  if (error instanceof StorageRejectedError) {
+    return {
+      response: json(500, { error: 'internal error' }),
+      result: 'failed',
+      code: 'storage-rejected',
+      reason: error.attribute ? `${error.message} (attribute ${error.attribute})` : error.message,
     };
   }
   if (error instanceof StorageUnavailableError) {

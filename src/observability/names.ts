@@ -35,7 +35,8 @@ export const REJECTION_CODES = [
   'too-large',
   'invalid-json',
   'invalid-payload',
+  'unstorable',
 ] as const;
-export const FAILURE_CODES = ['storage', 'timeout', 'secret', 'internal'] as const;
+export const FAILURE_CODES = ['storage', 'storage-rejected', 'timeout', 'secret', 'internal'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type FailureCode = (typeof FAILURE_CODES)[number];

@@ -1,6 +1,6 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalServer, startLocalServer } from '../../local/server';
-import { type EmbeddedTable, startEmbeddedTable } from './embedded-table';
+import { type EmbeddedTable, type Engine, startTable } from './embedded-table';
 import { RecordingLogger } from './logs';
 import { testSecret } from './signed-request';
 
@@ -15,9 +15,9 @@ export interface ReceiverHarness {
   close(): Promise<void>;
 }
 
-/** The local server over a table of its own. */
-export async function startReceiverHarness(): Promise<ReceiverHarness> {
-  const table = await startEmbeddedTable();
+/** The local server over a table of its own, on `engine`. */
+export async function startReceiverHarness(engine: Engine = 'dynalite'): Promise<ReceiverHarness> {
+  const table = await startTable(engine);
   const secret = testSecret();
   const logger = new RecordingLogger({ stage: 'local' });
   const server = await startLocalServer({
