@@ -46,6 +46,22 @@ function compile(route: Route) {
   return { route, names, regex: new RegExp(`^${pattern}$`) };
 }
 
+/** The route's `{name}` segments, percent-decoded; `undefined` when one cannot be decoded. */
+function decodeParameters(
+  match: ReturnType<typeof compile>,
+  path: string,
+): Record<string, string> | undefined {
+  const values = match.regex.exec(path)?.slice(1) ?? [];
+  try {
+    return Object.fromEntries(
+      match.names.map((name, index) => [name, decodeURIComponent(values[index] ?? '')]),
+    );
+  } catch {
+    // decodeURIComponent throws URIError on `%E0%A4%A` and the like: the caller's mistake.
+    return undefined;
+  }
+}
+
 /** Turns routes into a Node request listener that speaks API Gateway's payload format 2.0. */
 export function httpApi(routes: Route[], options: { maxBodyBytes: number; timeoutMs: number }) {
   const compiled = routes.map(compile);
@@ -80,10 +96,15 @@ export function httpApi(routes: Route[], options: { maxBodyBytes: number; timeou
       request.destroy();
       return;
     }
-    const values = match.regex.exec(url.pathname)?.slice(1) ?? [];
-    const pathParameters = Object.fromEntries(
-      match.names.map((name, index) => [name, decodeURIComponent(values[index] ?? '')]),
-    );
+    const pathParameters = decodeParameters(match, url.pathname);
+    if (!pathParameters) {
+      send({
+        statusCode: 400,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'malformed path: a percent-encoding is not valid UTF-8' }),
+      });
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;

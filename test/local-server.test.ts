@@ -160,6 +160,13 @@ describe('the receiver, end to end over HTTP', () => {
     expect(((await response.json()) as { connections: unknown[] }).connections).toHaveLength(2);
   });
 
+  it('answers 400, not 500, to a read path whose percent-encoding is malformed', async () => {
+    const response = await fetch(`${server.url}/companies/%E0%A4%A/connections`);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringContaining('malformed path') });
+  });
+
   it('logs one searchable line per delivery, without the secret or the signature', async () => {
     const key = newConnection();
     const event = sampleEvent({ eventType: 'connection.connected', ...key });
