@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { ConnectionsStack } from '../lib/connections-stack';
 import {
   alarmEmailFromContext,
+  allowedSourceIpsFromContext,
   noDeliveriesAlarmMinutesFromContext,
   stageFromContext,
   tombstoneTtlDaysFromContext,
@@ -16,4 +17,5 @@ new ConnectionsStack(app, `CodatConnections-${stage}`, {
   tombstoneTtlDays: tombstoneTtlDaysFromContext(context('tombstoneTtlDays')),
   alarmEmail: alarmEmailFromContext(context('alarmEmail')),
   noDeliveriesAlarmMinutes: noDeliveriesAlarmMinutesFromContext(context('noDeliveriesAlarmMinutes')),
+  allowedSourceIps: allowedSourceIpsFromContext(context('allowedSourceIps')),
 });

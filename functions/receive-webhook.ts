@@ -27,4 +27,5 @@ export const handler = createReceiver({
   tombstoneTtlDays: config.tombstoneTtlDays,
   logger: createLogger({ stage: config.stage, logLevel: config.logLevel }),
   metrics: createMetrics({ stage: config.stage }),
+  allowedSourceIps: config.allowedSourceIps,
 });

@@ -9,7 +9,12 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
 import { DEFAULT_TOMBSTONE_TTL_DAYS, WEBHOOK_PATH } from '../src/defaults';
-import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from './context';
+import {
+  alarmEmailFromContext,
+  allowedSourceIpsFromContext,
+  noDeliveriesAlarmMinutesFromContext,
+  stageFromContext,
+} from './context';
 import { Monitoring } from './monitoring';
 import { NodeFunction } from './node-function';
 import { STAGE_SETTINGS, type Stage } from './stage';
@@ -39,6 +44,13 @@ export interface ConnectionsStackProps extends StackProps {
    * @default - no such alarm
    */
   readonly noDeliveriesAlarmMinutes?: number;
+
+  /**
+   * Serve only these caller addresses (Codat publishes its own); others get 403 before any
+   * other work. Defence in depth: the signature is checked all the same.
+   * @default - any address
+   */
+  readonly allowedSourceIps?: string[];
 }
 
 /**
@@ -52,6 +64,7 @@ export class ConnectionsStack extends Stack {
     const stage = stageFromContext(props.stage);
     const alarmEmail = alarmEmailFromContext(props.alarmEmail);
     const noDeliveriesAlarmMinutes = noDeliveriesAlarmMinutesFromContext(props.noDeliveriesAlarmMinutes);
+    const allowedSourceIps = allowedSourceIpsFromContext(props.allowedSourceIps);
     const settings = STAGE_SETTINGS[stage];
     const tombstoneTtlDays = props.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS;
     if (!Number.isSafeInteger(tombstoneTtlDays) || tombstoneTtlDays < 1) {
@@ -95,6 +108,7 @@ export class ConnectionsStack extends Stack {
         TOMBSTONE_TTL_DAYS: String(tombstoneTtlDays),
         STAGE: stage,
         LOG_LEVEL: settings.logLevel,
+        ...(allowedSourceIps ? { ALLOWED_SOURCE_IPS: allowedSourceIps.join(',') } : {}),
       },
       logRetention: settings.logRetention,
       logRemovalPolicy: settings.removalPolicy,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { isStage, STAGES, type Stage } from './stage';
 
 /**
@@ -69,4 +70,27 @@ export function noDeliveriesAlarmMinutesFromContext(value: unknown): number | un
     );
   }
   return minutes;
+}
+
+/**
+ * Reads the optional `allowedSourceIps` context value (`-c allowedSourceIps=4.159.114.108,20.117.190.191`,
+ * the provider's published addresses): only these callers are served. Off when not set.
+ */
+export function allowedSourceIpsFromContext(value: unknown): string[] | undefined {
+  if (value === undefined || value === '') return undefined;
+  const addresses = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',').map((address) => address.trim())
+      : [value];
+  if (
+    addresses.length === 0 ||
+    !addresses.every((address) => typeof address === 'string' && isIP(address) !== 0)
+  ) {
+    throw new Error(
+      `Context value allowedSourceIps must be IP addresses separated by commas, but is ${JSON.stringify(value)}. ` +
+        "Pass -c allowedSourceIps=4.159.114.108,20.117.190.191 (Codat's published addresses), or leave it out.",
+    );
+  }
+  return addresses as string[];
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS, LOG_LEVELS } from './defaults';
 
@@ -27,6 +28,22 @@ const LambdaEnvironment = v.object({
     v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,19}$/, 'STAGE must be a short lower-case name')),
     'local',
   ),
+  /** Comma-separated caller addresses to serve; any address when unset. */
+  ALLOWED_SOURCE_IPS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((text) =>
+        text
+          .split(',')
+          .map((address) => address.trim())
+          .filter(Boolean),
+      ),
+      v.check(
+        (addresses) => addresses.every((address) => isIP(address) !== 0),
+        'ALLOWED_SOURCE_IPS must be IP addresses separated by commas',
+      ),
+    ),
+  ),
 });
 
 export type LambdaConfig = ReturnType<typeof readLambdaConfig>;
@@ -45,5 +62,6 @@ export function readLambdaConfig(env: NodeJS.ProcessEnv) {
     secretCacheSeconds: config.SECRET_CACHE_SECONDS,
     logLevel: config.LOG_LEVEL,
     stage: config.STAGE,
+    allowedSourceIps: config.ALLOWED_SOURCE_IPS ?? [],
   };
 }

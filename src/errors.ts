@@ -89,3 +89,11 @@ export class UnstorableChangeError extends Error {
     super(problems.map((problem) => `${problem.path}: ${problem.message}`).join('; '));
   }
 }
+
+/** The request came from an address outside the configured allow-list. */
+export class SourceNotAllowedError extends Error {
+  override readonly name = 'SourceNotAllowedError';
+  constructor(readonly sourceIp: string) {
+    super(`source address ${sourceIp || '(unknown)'} is not in the allow-list`);
+  }
+}

@@ -285,6 +285,16 @@ describe('the function configuration', () => {
     expect(config).toMatchObject({ stage: 'prod', logLevel: 'warn' });
   });
 
+  it('reads the allowed source addresses, and refuses one that is not an address', () => {
+    const base = { TABLE_NAME: 't', SIGNING_SECRET_ARN: 'arn' };
+
+    expect(readLambdaConfig({ ...base, ALLOWED_SOURCE_IPS: '4.159.114.108,20.117.190.191' })).toMatchObject({
+      allowedSourceIps: ['4.159.114.108', '20.117.190.191'],
+    });
+    expect(readLambdaConfig(base)).toMatchObject({ allowedSourceIps: [] });
+    expect(() => readLambdaConfig({ ...base, ALLOWED_SOURCE_IPS: 'codat.io' })).toThrow(/ALLOWED_SOURCE_IPS/);
+  });
+
   it('refuses a stage that cannot be a metric dimension value', () => {
     expect(() =>
       readLambdaConfig({ TABLE_NAME: 't', SIGNING_SECRET_ARN: 'arn', STAGE: 'Prod Stage' }),

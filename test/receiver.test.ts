@@ -91,6 +91,47 @@ describe('the receiver handler', () => {
   });
 });
 
+describe('the source allow-list', () => {
+  const fromAddress = (sourceIp: string) => {
+    const event = signedEvent(body);
+    event.requestContext.http.sourceIp = sourceIp;
+    return event;
+  };
+
+  it('answers 403 to a caller outside the list before reading the secret, and writes nothing', async () => {
+    const writer = recordingWriter();
+    const signingSecrets = jest.fn(async () => parseSigningSecrets(secret));
+    const handler = createReceiver({
+      writer,
+      signingSecrets,
+      tombstoneTtlDays: 30,
+      logger,
+      allowedSourceIps: ['4.159.114.108', '20.117.190.191'],
+    });
+
+    const response = await handler(fromAddress('203.0.113.9'), context);
+
+    expect(response.statusCode).toBe(403);
+    expect(signingSecrets).not.toHaveBeenCalled();
+    expect(writer.writes).toHaveLength(0);
+  });
+
+  it('serves a caller on the list as usual, signature checked', async () => {
+    const writer = recordingWriter();
+    const handler = createReceiver({
+      writer,
+      signingSecrets: async () => parseSigningSecrets(secret),
+      tombstoneTtlDays: 30,
+      logger,
+      allowedSourceIps: ['4.159.114.108', '20.117.190.191'],
+    });
+
+    const response = await handler(fromAddress('20.117.190.191'), context);
+
+    expect(JSON.parse(response.body ?? '')).toEqual({ result: 'applied' });
+  });
+});
+
 describe('the cached signing secret', () => {
   it('reads the secret once while it is fresh', async () => {
     const read = jest.fn(async () => secret);

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
-import { tombstoneTtlDaysFromContext } from '../lib/context';
+import { allowedSourceIpsFromContext, tombstoneTtlDaysFromContext } from '../lib/context';
 import { parseSigningSecrets } from '../src/webhook/signature';
 import { captureOutput } from './support/logs';
 
@@ -188,6 +188,17 @@ describe('ConnectionsStack', () => {
       });
     });
 
+    it('tells the function the allowed source addresses only when they are given', () => {
+      const withAllowList = synthesize(
+        { allowedSourceIps: ['4.159.114.108', '20.117.190.191'] },
+        { 'aws:cdk:bundling-stacks': [] },
+      );
+
+      withAllowList.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { ALLOWED_SOURCE_IPS: '4.159.114.108,20.117.190.191' } },
+      });
+    });
+
     it('refuses a tombstone lifetime that is not a whole number of days', () => {
       expect(() => new ConnectionsStack(new App(), 'Bad', { tombstoneTtlDays: 0.5 })).toThrow(
         /tombstoneTtlDays/,
@@ -263,6 +274,27 @@ describe('the tombstoneTtlDays context value', () => {
     'rejects %p with a message naming tombstoneTtlDays',
     (value) => {
       expect(() => tombstoneTtlDaysFromContext(value)).toThrow(/tombstoneTtlDays/);
+    },
+  );
+});
+
+describe('the allowedSourceIps context value', () => {
+  it('reads addresses separated by commas from the command line, or a list from cdk.json', () => {
+    expect(allowedSourceIpsFromContext('4.159.114.108, 20.117.190.191')).toEqual([
+      '4.159.114.108',
+      '20.117.190.191',
+    ]);
+    expect(allowedSourceIpsFromContext(['2001:db8::1'])).toEqual(['2001:db8::1']);
+  });
+
+  it('leaves the allow-list off when it is not set', () => {
+    expect(allowedSourceIpsFromContext(undefined)).toBeUndefined();
+  });
+
+  it.each(['4.159.114', 'codat.io', '4.159.114.108,', 42])(
+    'rejects %p with a message naming allowedSourceIps',
+    (value) => {
+      expect(() => allowedSourceIpsFromContext(value)).toThrow(/allowedSourceIps/);
     },
   );
 });

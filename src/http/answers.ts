@@ -6,6 +6,7 @@ import {
   SecretUnavailableError,
   SignatureError,
   SigningSecretError,
+  SourceNotAllowedError,
   StorageRejectedError,
   StorageUnavailableError,
   UnstorableChangeError,
@@ -39,6 +40,14 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
       response: json(401, { error: 'invalid signature', reason: error.message }),
       result: 'rejected',
       code: error.fault,
+      reason: error.message,
+    };
+  }
+  if (error instanceof SourceNotAllowedError) {
+    return {
+      response: json(403, { error: 'forbidden' }),
+      result: 'rejected',
+      code: 'source-ip',
       reason: error.message,
     };
   }

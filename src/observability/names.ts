@@ -29,6 +29,7 @@ export type DeliveryResult = (typeof DELIVERY_RESULTS)[number];
  * message.
  */
 export const REJECTION_CODES = [
+  'source-ip',
   'missing-header',
   'timestamp',
   'signature',

@@ -12,6 +12,7 @@ import type { DeliveryInternal, WebhookEvent, WebhookResult } from './delivery';
 import { deliveryRecord } from './delivery-record';
 import { parseDelivery } from './parse-delivery';
 import { signedBody } from './signed-body';
+import { sourceAllowList } from './source-allow-list';
 
 /** Time kept back from the function's timeout to answer 503 rather than be cut off. */
 const TIMEOUT_EARLY_MS = 500;
@@ -30,6 +31,8 @@ export interface ReceiverOptions {
   now?: () => Date;
   /** @default DEFAULT_MAX_BODY_BYTES (256 KiB) */
   maxBodyBytes?: number;
+  /** Only these caller addresses are served (403 otherwise). @default - any address */
+  allowedSourceIps?: readonly string[];
 }
 
 /** The receiver as Lambda, the local server and the tests call it. */
@@ -54,8 +57,9 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
     // holds the signature and the body.
     .use(injectLambdaContext(logger, { logEvent: false }));
   if (metrics) chain.use(logMetrics(metrics, { captureColdStartMetric: true }));
+  chain.use(deliveryRecord(logger, metrics));
+  if (options.allowedSourceIps?.length) chain.use(sourceAllowList(options.allowedSourceIps));
   return chain
-    .use(deliveryRecord(logger, metrics))
     .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
     .use(parseDelivery({ now }))
     .handler(async (event) => {
