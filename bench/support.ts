@@ -46,9 +46,17 @@ export const round = (value: number, digits = 3) => Math.round(value * 10 ** dig
 
 /** A logger that writes nothing, so that only the work is timed and the table stays readable. */
 export function silentLogger(): Logger {
-  const logger = createLogger({ stage: 'bench' });
-  logger.setLogLevel('SILENT');
-  return logger;
+  // Built silent, not made silent with setLogLevel('SILENT'): injectLambdaContext puts back the
+  // level a logger was built with on every warm invocation, and Powertools takes that level
+  // from POWERTOOLS_LOG_LEVEL when none is given (as the tests' setup does).
+  const previous = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  try {
+    return createLogger({ stage: 'bench' });
+  } finally {
+    if (previous === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = previous;
+  }
 }
 
 /** A new connection event (new connection id, so it is always applied) as a signed delivery. */
