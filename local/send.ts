@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_LOCAL_PORT, WEBHOOK_PATH } from '../src/defaults';
 import { signDelivery } from '../src/webhook/sign';
+import { parseCommandLine, usageError } from './command-line';
 import { sampleEvent } from './sample-events';
 
 const USAGE = `Usage: npm run send -- <eventType> [options]
@@ -31,10 +31,7 @@ interface Delivery {
   body: string;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
+const fail = (message: string): never => usageError(USAGE, message);
 
 function readSecret(dataDir: string): string {
   if (process.env.CODAT_WEBHOOK_SECRET) return process.env.CODAT_WEBHOOK_SECRET;
@@ -71,9 +68,9 @@ function newDelivery(
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseCommandLine(
+    USAGE,
+    {
       company: { type: 'string' },
       connection: { type: 'string' },
       status: { type: 'string' },
@@ -81,13 +78,9 @@ async function main(): Promise<void> {
       tamper: { type: 'boolean' },
       again: { type: 'boolean' },
       url: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+    { allowPositionals: true },
+  );
   const dataDir = resolve(process.env.DATA_DIR ?? '.data');
   const lastFile = join(dataDir, 'last-delivery.json');
   let delivery: Delivery;

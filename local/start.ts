@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import {
   DEFAULT_LOCAL_PORT,
@@ -9,10 +8,11 @@ import {
   WEBHOOK_PATH,
 } from '../src/defaults';
 import { createLogger } from '../src/observability/powertools';
+import { parseCommandLine } from './command-line';
 import { localSigningSecret } from './local-secret';
 import { startLocalServer } from './server';
 
-const USAGE = `Usage: npm start [-- --help]
+const USAGE = `Usage: npm start [-- -h | --help]
 
 Serves the webhook receiver (POST ${WEBHOOK_PATH}) and the read routes on this machine, over an
 embedded DynamoDB kept in the data folder: no AWS account, Docker or Java needed. Configured by
@@ -49,11 +49,8 @@ const LocalEnvironment = v.object({
 });
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  // Configured by the environment; the command line only answers --help.
+  parseCommandLine(USAGE, {});
   const parsed = v.safeParse(LocalEnvironment, process.env);
   if (!parsed.success) throw new Error(parsed.issues.map((issue) => issue.message).join('; '));
   const env = parsed.output;

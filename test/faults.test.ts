@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { actualTable, differences, expectedTable, type HistoryEvent } from '../load/history';
-import { deliverAll, shuffledHistory } from '../load/run';
+import { deliverAll, shuffledHistory } from '../load/load';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import {
   type EmbeddedDynamoDb,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from '../load/history';
-import { deliverAll, runLoad } from '../load/run';
+import { deliverAll, runLoad } from '../load/load';
 import { type ReceiverHarness, startReceiverHarness } from './support/receiver-harness';
 
 let harness: ReceiverHarness;

@@ -1,14 +1,16 @@
+/**
+ * The load run as a library: `npm run load` (load/cli.ts) and the reliability tests share it.
+ */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { Webhook } from 'standardwebhooks';
+import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { startLocalServer } from '../local/server';
-import { createDynamoDbClient } from '../src/connection/dynamodb-store';
 import { CONNECTION_EVENT_TYPES } from '../src/connection/schema';
 import { createLogger } from '../src/observability/powertools';
+import { signDelivery } from '../src/webhook/sign';
 import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from './history';
 
+/** What `runLoad` sends; every field has a default. */
 export interface LoadOptions {
   /** @default 20000 */
   deliveries?: number;
@@ -20,6 +22,7 @@ export interface LoadOptions {
   seed?: number;
 }
 
+/** What a load run did, and whether the table came out right. */
 export interface LoadReport {
   deliveries: number;
   uniqueEvents: number;
@@ -102,24 +105,17 @@ export async function deliverAll(
   events: readonly HistoryEvent[],
   concurrency: number,
 ) {
-  const signer = new Webhook(secret);
   const answers: Record<string, number> = {};
   const latencies: number[] = [];
   let nextIndex = 0;
   const worker = async () => {
     while (nextIndex < events.length) {
       const event = events[nextIndex++] as HistoryEvent;
-      const messageId = `msg_${event.id}`;
-      const sentAt = new Date();
       const started = performance.now();
       const response = await fetch(url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': messageId,
-          'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-          'webhook-signature': signer.sign(messageId, sentAt, event.body),
-        },
+        // Signed as each new attempt is: the event's own message id, a fresh timestamp.
+        headers: signDelivery(secret, event.body, { id: `msg_${event.id}` }),
         body: event.body,
       });
       const answer = (await response.json()) as { result?: string; error?: string };
@@ -137,11 +133,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
   const { deliveries = 20_000, duplicateRatio = 0.2, concurrency = 64, seed = 1 } = options;
   const history = shuffledHistory(deliveries, duplicateRatio, seed);
   const database = await startEmbeddedDynamoDb();
-  const client = createDynamoDbClient({
-    endpoint: database.endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'load', secretAccessKey: 'load' },
-  });
+  const client = localDynamoDbClient(database.endpoint);
   const tableName = 'connections-load';
   await ensureConnectionTable(client, tableName);
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
@@ -186,50 +178,4 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     client.destroy();
     await database.close();
   }
-}
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      deliveries: { type: 'string', default: '20000' },
-      duplicates: { type: 'string', default: '0.2' },
-      concurrency: { type: 'string', default: '64' },
-      seed: { type: 'string', default: '1' },
-    },
-  });
-  const options = {
-    deliveries: Number(values.deliveries),
-    duplicateRatio: Number(values.duplicates),
-    concurrency: Number(values.concurrency),
-    seed: Number(values.seed),
-  };
-  if (
-    !(
-      options.deliveries >= 1 &&
-      options.duplicateRatio >= 0 &&
-      options.duplicateRatio < 1 &&
-      options.concurrency >= 1
-    )
-  ) {
-    throw new Error(
-      '--deliveries and --concurrency must be at least 1, --duplicates a share from 0 to below 1',
-    );
-  }
-  process.stderr.write(
-    `load: ${options.deliveries} signed deliveries, ${options.duplicateRatio * 100}% repeats, shuffled, concurrency ${options.concurrency}, to a local server on 127.0.0.1\n`,
-  );
-  const report = await runLoad(options);
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(
-    `\n${report.deliveries} deliveries in ${report.seconds} s: ${report.deliveriesPerSecond}/s, p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms; ` +
-      `5xx: ${report.serverErrors}; lost: ${report.lost}; table equals oracle: ${report.tableMatchesOracle ? 'yes' : 'NO'}\n`,
-  );
-  if (report.serverErrors > 0 || !report.tableMatchesOracle) process.exitCode = 1;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`load failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  });
 }

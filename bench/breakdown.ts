@@ -1,0 +1,136 @@
+/**
+ * Where the handler's own time goes, without any database: the whole handler, plain and as
+ * Lambda runs it with Powertools, and its steps alone. Microseconds, so measured with
+ * tinybench (warm-up, then a fixed number of timed iterations) rather than a loop of our own.
+ */
+import { Bench, type Task } from 'tinybench';
+import * as v from 'valibot';
+import { apiGatewayEvent } from '../local/api-gateway-event';
+import { lambdaContext } from '../local/lambda-context';
+import { toConnectionChange } from '../src/connection/connection-change';
+import { buildUpdate } from '../src/connection/dynamodb-store';
+import { ConnectionEvent } from '../src/connection/schema';
+import type { ConnectionStore } from '../src/connection/store';
+import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import { createLogger, createMetrics } from '../src/observability/powertools';
+import { createReceiver } from '../src/webhook/receiver';
+import { verifySignature } from '../src/webhook/signature';
+import { BENCH_SECRETS, median, newDelivery, receiverDefaults, silentLogger } from './support';
+
+/** Timed iterations per step. */
+export const BREAKDOWN_ITERATIONS = 2_000;
+/** Iterations per step before the timed ones, left out of the figures. */
+const BREAKDOWN_WARMUP = 200;
+
+/** p50 in milliseconds per step, under the names the table shows. */
+export type BreakdownFigures = Record<string, number>;
+
+const noDatabase: ConnectionStore = {
+  write: async () => 'applied',
+  get: async () => undefined,
+  listByCompany: async () => [],
+};
+
+/** p50 of the handler's steps without any database, to see where its own time goes. */
+export async function measureBreakdown(): Promise<BreakdownFigures> {
+  const handler = createReceiver({ ...receiverDefaults, writer: noDatabase, logger: silentLogger() });
+  // As functions/receive-webhook.ts builds it: a JSON log line and EMF metrics per delivery.
+  const instrumented = createReceiver({
+    ...receiverDefaults,
+    writer: noDatabase,
+    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
+    metrics: createMetrics({ stage: 'bench' }),
+  });
+  // Every iteration gets a delivery of its own, built before its timing starts.
+  let delivery = newDelivery();
+  let parsed: ConnectionEvent | undefined;
+  const fresh = {
+    beforeEach: () => {
+      delivery = newDelivery();
+    },
+  };
+
+  const bench = new Bench({
+    iterations: BREAKDOWN_ITERATIONS,
+    time: 0,
+    warmupIterations: BREAKDOWN_WARMUP,
+    warmupTime: 0,
+    retainSamples: true,
+    throws: true,
+  })
+    .add(
+      'whole handler, no database (middy, signature, valibot, change, log)',
+      async () =>
+        void (await handler(
+          apiGatewayEvent({ headers: delivery.headers, body: delivery.body }),
+          lambdaContext(),
+        )),
+      fresh,
+    )
+    .add(
+      'whole handler, no database, as in Lambda (Powertools Logger + Metrics, output discarded)',
+      async () =>
+        void (await instrumented(
+          apiGatewayEvent({ headers: delivery.headers, body: delivery.body }),
+          lambdaContext(),
+        )),
+      fresh,
+    )
+    .add(
+      'signature check (verifySignature)',
+      () => {
+        verifySignature({
+          headers: delivery.headers,
+          body: Buffer.from(delivery.body),
+          secrets: BENCH_SECRETS,
+          nowSeconds: Math.floor(Date.now() / 1000),
+        });
+      },
+      fresh,
+    )
+    .add(
+      'JSON.parse + valibot ConnectionEvent',
+      () => {
+        v.parse(ConnectionEvent, JSON.parse(delivery.body));
+      },
+      fresh,
+    )
+    .add(
+      'toConnectionChange + buildUpdate',
+      () => {
+        buildUpdate(
+          't',
+          toConnectionChange(parsed as ConnectionEvent, {
+            receivedAt: new Date(),
+            tombstoneTtlDays: DEFAULT_TOMBSTONE_TTL_DAYS,
+          }),
+        );
+      },
+      {
+        beforeEach: () => {
+          delivery = newDelivery();
+          parsed = v.parse(ConnectionEvent, delivery.event);
+        },
+      },
+    );
+
+  // Powertools writes through its own Console to process.stdout; the cost of building and
+  // writing the lines is measured, the bench's own output is kept clean.
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    await bench.run();
+  } finally {
+    process.stdout.write = write;
+  }
+  return Object.fromEntries(bench.tasks.map((task) => [task.name, median(samplesOf(task))]));
+}
+
+/** The timed samples (ms) tinybench kept for `task`. */
+function samplesOf(task: Task): readonly number[] {
+  const result = task.result;
+  if (!('latency' in result) || !result.latency.samples) {
+    throw new Error(`breakdown: ${task.name} has no samples (${result.state})`);
+  }
+  return result.latency.samples;
+}

@@ -1,0 +1,94 @@
+/**
+ * Per-delivery cost in process: the receiver against a bare UpdateItem of the same kind of
+ * item, on the same embedded database, interleaved so that both see the same machine.
+ */
+import { randomUUID } from 'node:crypto';
+import { apiGatewayEvent } from '../local/api-gateway-event';
+import { localDynamoDbClient } from '../local/dynamodb-client';
+import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { lambdaContext } from '../local/lambda-context';
+import { buildUpdate, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { createReceiver } from '../src/webhook/receiver';
+import { changeOf, newDelivery, percentile, receiverDefaults, silentLogger } from './support';
+
+/** Rounds of the three variants left out of the figures, while the JIT and the sockets settle. */
+export const LATENCY_WARMUP_PAIRS = 300;
+/** Rounds of the three variants measured. */
+export const LATENCY_PAIRS = 2_000;
+
+/** The latency figures, in milliseconds, and the answers the handler gave. */
+export interface LatencyFigures {
+  pairs: number;
+  handlerP50Ms: number;
+  handlerP99Ms: number;
+  bareP50Ms: number;
+  bareP99Ms: number;
+  storeWriteP50Ms: number;
+  storeWriteP99Ms: number;
+  outcomes: Record<string, number>;
+}
+
+/**
+ * Times the handler, a bare UpdateItem and the store's write alone (for attribution), one
+ * after the other in every round; signing and building the items stay outside the timing.
+ */
+export async function measureLatency(): Promise<LatencyFigures> {
+  const database = await startEmbeddedDynamoDb();
+  const client = localDynamoDbClient(database.endpoint);
+  const tableName = `bench-${randomUUID()}`;
+  await ensureConnectionTable(client, tableName);
+  const store = new DynamoDbConnectionStore(client, tableName);
+  const handler = createReceiver({ ...receiverDefaults, writer: store, logger: silentLogger() });
+
+  const handlerMs: number[] = [];
+  const bareMs: number[] = [];
+  const storeMs: number[] = [];
+  const outcomes: Record<string, number> = {};
+  const oneHandler = async (record: boolean) => {
+    const { body, headers } = newDelivery();
+    const event = apiGatewayEvent({ headers, body });
+    const context = lambdaContext();
+    const start = performance.now();
+    const response = await handler(event, context);
+    const elapsed = performance.now() - start;
+    if (!record) return;
+    handlerMs.push(elapsed);
+    const key = `${response.statusCode} ${response.body}`;
+    outcomes[key] = (outcomes[key] ?? 0) + 1;
+  };
+  const oneBare = async (record: boolean) => {
+    const command = buildUpdate(tableName, changeOf(newDelivery().event));
+    const start = performance.now();
+    await client.send(command);
+    const elapsed = performance.now() - start;
+    if (record) bareMs.push(elapsed);
+  };
+  const oneStore = async (record: boolean) => {
+    const change = changeOf(newDelivery().event);
+    const start = performance.now();
+    await store.write(change);
+    const elapsed = performance.now() - start;
+    if (record) storeMs.push(elapsed);
+  };
+  const variants = [oneHandler, oneBare, oneStore];
+  for (let index = 0; index < LATENCY_WARMUP_PAIRS + LATENCY_PAIRS; index++) {
+    const record = index >= LATENCY_WARMUP_PAIRS;
+    // Rotate the order, so that no variant always follows the same one.
+    for (let step = 0; step < variants.length; step++) {
+      await variants[(index + step) % variants.length]?.(record);
+    }
+  }
+
+  client.destroy();
+  await database.close();
+  return {
+    pairs: LATENCY_PAIRS,
+    handlerP50Ms: percentile(handlerMs, 50),
+    handlerP99Ms: percentile(handlerMs, 99),
+    bareP50Ms: percentile(bareMs, 50),
+    bareP99Ms: percentile(bareMs, 99),
+    storeWriteP50Ms: percentile(storeMs, 50),
+    storeWriteP99Ms: percentile(storeMs, 99),
+    outcomes,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * What the bench's figures share: the signing secret, signed deliveries, a silent logger and
+ * the statistics. Deliveries are built with the project's own helpers, as the tests build them.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as v from 'valibot';
+import { sampleEvent } from '../local/sample-events';
+import { toConnectionChange } from '../src/connection/connection-change';
+import { ConnectionEvent } from '../src/connection/schema';
+import type { ConnectionChange } from '../src/connection/store';
+import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import { createLogger, type Logger } from '../src/observability/powertools';
+import { signDelivery } from '../src/webhook/sign';
+import { parseSigningSecrets } from '../src/webhook/signature';
+
+/** The repository's root, where esbuild resolves entries. */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the figures and the bundles go; ignored by git. */
+export const RESULTS = join(ROOT, 'bench', 'results');
+
+/** A secret of this run only: nothing outside the process can sign for it. */
+export const BENCH_SECRET = `whsec_${Buffer.from(randomUUID()).toString('base64')}`;
+/** {@link BENCH_SECRET} as the receiver is handed it. */
+export const BENCH_SECRETS = parseSigningSecrets(BENCH_SECRET);
+
+/** The receiver's options every figure shares: the bench's secret, the default tombstone. */
+export const receiverDefaults = {
+  signingSecrets: async () => BENCH_SECRETS,
+  tombstoneTtlDays: DEFAULT_TOMBSTONE_TTL_DAYS,
+};
+
+/** The `p`th percentile (nearest rank) of `samples`; NaN when there are none. */
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+/** The 50th percentile, as {@link percentile} takes it. */
+export const median = (samples: readonly number[]) => percentile(samples, 50);
+
+/** `value` to `digits` decimals, for the JSON file. */
+export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** A logger that writes nothing, so that only the work is timed and the table stays readable. */
+export function silentLogger(): Logger {
+  // Built silent, not made silent with setLogLevel('SILENT'): injectLambdaContext puts back the
+  // level a logger was built with on every warm invocation, and Powertools takes that level
+  // from POWERTOOLS_LOG_LEVEL when none is given (as the tests' setup does).
+  const previous = process.env.POWERTOOLS_LOG_LEVEL;
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  try {
+    return createLogger({ stage: 'bench' });
+  } finally {
+    if (previous === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = previous;
+  }
+}
+
+/** A new connection event (new connection id, so it is always applied) as a signed delivery. */
+export function newDelivery(eventType = 'connection.connected') {
+  const event = sampleEvent({ eventType, connectionId: randomUUID() });
+  const body = JSON.stringify(event);
+  return { event, body, headers: signedHeaders(body) };
+}
+
+/** The headers of a new delivery attempt of `body`, signed with {@link BENCH_SECRET}. */
+export const signedHeaders = (body: string): Record<string, string> => ({
+  ...signDelivery(BENCH_SECRET, body),
+});
+
+/** The change the receiver makes of an event, built outside any timed section. */
+export function changeOf(event: unknown): ConnectionChange {
+  return toConnectionChange(v.parse(ConnectionEvent, event), {
+    receivedAt: new Date(),
+    tombstoneTtlDays: DEFAULT_TOMBSTONE_TTL_DAYS,
+  });
+}
