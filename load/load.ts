@@ -3,6 +3,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { localDynamoDbClient } from '../local/dynamodb-client';
+import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { startLocalServer } from '../local/server';
 import { CONNECTION_EVENT_TYPES } from '../src/connection/schema';
@@ -20,6 +21,11 @@ export interface LoadOptions {
   concurrency?: number;
   /** Seeds the history and the shuffle, so that a run can be repeated. @default 1 */
   seed?: number;
+  /**
+   * The database: the embedded dynalite (started and stopped here), AWS's DynamoDB Local (the
+   * same, on Java), or the DynamoDB at a URL (a fresh table is made there). @default 'dynalite'
+   */
+  database?: 'dynalite' | 'dynamodb-local' | { endpoint: string };
 }
 
 /** What a load run did, and whether the table came out right. */
@@ -39,6 +45,20 @@ export interface LoadReport {
   /** Connections whose item differs from the oracle's newest event: lost or wrong. */
   lost: number;
   tableMatchesOracle: boolean;
+  /** Which database the run wrote to. */
+  database: string;
+  /** The peak resident memory of this process, which runs the local server, in MiB. */
+  serverPeakRssMiB: number;
+}
+
+/** Starts the database a run asked for; an endpoint given is used as it is and left running. */
+async function openDatabase(
+  choice: NonNullable<LoadOptions['database']>,
+): Promise<{ endpoint: string; name: string; close(): Promise<void> }> {
+  if (typeof choice === 'object')
+    return { endpoint: choice.endpoint, name: choice.endpoint, close: async () => {} };
+  const started = choice === 'dynalite' ? await startEmbeddedDynamoDb() : await startDynamoDbLocal();
+  return { ...started, name: choice === 'dynalite' ? 'dynalite (embedded)' : 'DynamoDB Local' };
 }
 
 /** mulberry32: a small seeded PRNG, so that histories and orders can be replayed. */
@@ -132,9 +152,14 @@ export async function deliverAll(
 export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
   const { deliveries = 20_000, duplicateRatio = 0.2, concurrency = 64, seed = 1 } = options;
   const history = shuffledHistory(deliveries, duplicateRatio, seed);
-  const database = await startEmbeddedDynamoDb();
+  const database = await openDatabase(options.database ?? 'dynalite');
   const client = localDynamoDbClient(database.endpoint);
-  const tableName = 'connections-load';
+  // A table of its own, so that a shared database's other tables are never touched.
+  const tableName = `connections-load-${randomUUID()}`;
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 100);
   await ensureConnectionTable(client, tableName);
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const server = await startLocalServer({
@@ -172,8 +197,11 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
       serverErrors,
       lost: wrong.length,
       tableMatchesOracle: wrong.length === 0,
+      database: database.name,
+      serverPeakRssMiB: Math.round((Math.max(peakRss, process.memoryUsage.rss()) / 2 ** 20) * 10) / 10,
     };
   } finally {
+    clearInterval(sampler);
     await server.close();
     client.destroy();
     await database.close();

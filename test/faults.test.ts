@@ -1,40 +1,30 @@
-import { randomUUID } from 'node:crypto';
 import { actualTable, differences, expectedTable, type HistoryEvent } from '../load/history';
 import { deliverAll, shuffledHistory } from '../load/load';
-import { localDynamoDbClient } from '../local/dynamodb-client';
-import {
-  type EmbeddedDynamoDb,
-  ensureConnectionTable,
-  startEmbeddedDynamoDb,
-} from '../local/embedded-dynamodb';
 import { type LocalServer, startLocalServer } from '../local/server';
+import { type EmbeddedTable, type Engine, startTable } from './support/embedded-table';
+import { ENGINES } from './support/engines';
 import { type FaultProxy, startFaultProxy } from './support/fault-proxy';
 import { testSecret } from './support/signed-request';
 
 /** Codat counts an attempt as failed after 15 s: every answer must come well before. */
 const PROVIDER_WINDOW_MS = 15_000;
 
-let database: EmbeddedDynamoDb;
+let database: EmbeddedTable;
 let proxy: FaultProxy;
 let server: LocalServer;
 const secret = testSecret();
-const client = () => localDynamoDbClient(database.endpoint);
-let tableName: string;
 
-beforeEach(async () => {
-  database = await startEmbeddedDynamoDb();
+/** The server reaches the database through the proxy; the test reads the table directly. */
+async function startOn(engine: Engine) {
+  database = await startTable(engine);
   proxy = await startFaultProxy(database.endpoint);
-  tableName = `faults-${randomUUID()}`;
-  const setup = client();
-  await ensureConnectionTable(setup, tableName);
-  setup.destroy();
   server = await startLocalServer({
     port: 0,
     signingSecret: secret,
     dynamoDbEndpoint: proxy.endpoint,
-    tableName,
+    tableName: database.tableName,
   });
-});
+}
 
 afterEach(async () => {
   await server.close();
@@ -43,12 +33,7 @@ afterEach(async () => {
 });
 
 async function table() {
-  const reader = client();
-  try {
-    return await actualTable(reader, tableName);
-  } finally {
-    reader.destroy();
-  }
+  return actualTable(database.client, database.tableName);
 }
 
 async function timed(events: readonly HistoryEvent[]) {
@@ -56,7 +41,11 @@ async function timed(events: readonly HistoryEvent[]) {
   return { answers, slowestMs: Math.max(...latencies) };
 }
 
-describe('the receiver when the database fails', () => {
+describe.each(ENGINES)('the receiver when the database fails, on %s', (engine) => {
+  beforeEach(async () => {
+    await startOn(engine);
+  });
+
   it('answers 503 while the database is down, writes nothing, recovers by itself, and converges once deliveries are re-sent', async () => {
     const { unique } = shuffledHistory(60, 0, 7);
     const [before, during, after] = [unique.slice(0, 20), unique.slice(20, 40), unique.slice(40)];

@@ -3,24 +3,15 @@ import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { sampleEvent } from '../local/sample-events';
 import { type LocalServer, startLocalServer } from '../local/server';
 import type { StoredConnection } from '../src/connection/store';
+import { type EmbeddedTable, startTable } from './support/embedded-table';
+import { ENGINES } from './support/engines';
 import { RecordingLogger } from './support/logs';
 import { post, postSigned, testSecret } from './support/signed-request';
 
 const secret = testSecret();
 const logger = new RecordingLogger({ stage: 'local' });
 let server: LocalServer;
-
-beforeAll(async () => {
-  server = await startLocalServer({
-    port: 0,
-    signingSecret: secret,
-    logger,
-  });
-});
-
-afterAll(async () => {
-  await server.close();
-});
+let table: EmbeddedTable;
 
 function newConnection() {
   return { companyId: randomUUID(), connectionId: randomUUID() };
@@ -35,7 +26,23 @@ async function send(event: unknown, options?: Parameters<typeof postSigned>[3]) 
   return postSigned(server.webhookUrl, secret, JSON.stringify(event), options);
 }
 
-describe('the receiver, end to end over HTTP', () => {
+describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => {
+  beforeAll(async () => {
+    table = await startTable(engine);
+    server = await startLocalServer({
+      port: 0,
+      signingSecret: secret,
+      dynamoDbEndpoint: table.endpoint,
+      tableName: table.tableName,
+      logger,
+    });
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await table.close();
+  });
+
   it('applies a signed connection.connected event and shows the record', async () => {
     const key = newConnection();
     const event = sampleEvent({ eventType: 'connection.connected', ...key });
@@ -207,6 +214,27 @@ describe('the receiver, end to end over HTTP', () => {
       statusCode: 401,
       reason: 'header webhook-signature does not match the body and the signing secret',
     });
+  });
+});
+
+describe('the local server as npm start runs it', () => {
+  it('starts an embedded database of its own when it is given no endpoint, and stores there', async () => {
+    const local = await startLocalServer({ port: 0, signingSecret: secret });
+    try {
+      const key = newConnection();
+
+      const answer = await postSigned(
+        local.webhookUrl,
+        secret,
+        JSON.stringify(sampleEvent({ eventType: 'connection.connected', ...key })),
+      );
+      const read = await fetch(`${local.url}/companies/${key.companyId}/connections/${key.connectionId}`);
+
+      expect(answer.json).toEqual({ result: 'applied' });
+      expect(read.status).toBe(200);
+    } finally {
+      await local.close();
+    }
   });
 });
 

@@ -1,17 +1,10 @@
 import fc from 'fast-check';
 import { actualTable, differences, expectedTable, type HistoryEvent, historyEvent } from '../load/history';
 import { deliverAll, runLoad } from '../load/load';
+import { ENGINES } from './support/engines';
 import { type ReceiverHarness, startReceiverHarness } from './support/receiver-harness';
 
 let harness: ReceiverHarness;
-
-beforeAll(async () => {
-  harness = await startReceiverHarness();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
 
 const EVENT_TYPES = ['created', 'connected', 'disconnected', 'reconnected', 'failed', 'deleted'] as const;
 
@@ -43,50 +36,66 @@ function dateTime(second: number, form: string): string {
   return `2026-11-28T10:00:${s}Z`;
 }
 
-let run = 0;
-
-describe('ordering under concurrency', () => {
-  it('ends with the newest event of every connection, whatever the arrival order, repeats and concurrency', async () => {
-    await fc.assert(
-      fc.asyncProperty(aDelivery, async ({ events, arrival }) => {
-        run += 1;
-        const history: HistoryEvent[] = events.map((event, index) =>
-          historyEvent({
-            id: `event-${String(index).padStart(2, '0')}`,
-            eventType: `connection.${event.type}`,
-            companyId: `property-${run}-company-${event.company}`,
-            connectionId: `connection-${event.connection}`,
-            generatedDate: dateTime(event.second, event.form),
-          }),
-        );
-        const delivered = arrival.map((index) => history[index] as HistoryEvent);
-
-        const { answers } = await deliverAll(
-          harness.server.webhookUrl,
-          harness.secret,
-          delivered,
-          delivered.length,
-        );
-
-        expect(Object.keys(answers).filter((kind) => !/^200 (applied|duplicate|stale)$/.test(kind))).toEqual(
-          [],
-        );
-        const table = await actualTable(harness.table.client, harness.table.tableName);
-        const ours = new Map([...table].filter(([key]) => key.startsWith(`property-${run}-`)));
-        expect(differences(expectedTable(history), ours)).toEqual([]);
-      }),
-      { numRuns: 60 },
-    );
+describe.each(ENGINES)('on %s', (engine) => {
+  beforeAll(async () => {
+    harness = await startReceiverHarness(engine);
   });
-});
 
-describe('a small load', () => {
-  it('answers every one of 1,000 shuffled deliveries with 200 and leaves the table equal to the oracle', async () => {
-    const report = await runLoad({ deliveries: 1_000, duplicateRatio: 0.2, concurrency: 32, seed: 42 });
+  afterAll(async () => {
+    await harness.close();
+  });
 
-    expect(report.serverErrors).toBe(0);
-    expect(Object.keys(report.answers).every((kind) => kind.startsWith('200 '))).toBe(true);
-    expect(report.lost).toBe(0);
-    expect(report.tableMatchesOracle).toBe(true);
+  let run = 0;
+
+  describe('ordering under concurrency', () => {
+    it('ends with the newest event of every connection, whatever the arrival order, repeats and concurrency', async () => {
+      await fc.assert(
+        fc.asyncProperty(aDelivery, async ({ events, arrival }) => {
+          run += 1;
+          const history: HistoryEvent[] = events.map((event, index) =>
+            historyEvent({
+              id: `event-${String(index).padStart(2, '0')}`,
+              eventType: `connection.${event.type}`,
+              companyId: `property-${run}-company-${event.company}`,
+              connectionId: `connection-${event.connection}`,
+              generatedDate: dateTime(event.second, event.form),
+            }),
+          );
+          const delivered = arrival.map((index) => history[index] as HistoryEvent);
+
+          const { answers } = await deliverAll(
+            harness.server.webhookUrl,
+            harness.secret,
+            delivered,
+            delivered.length,
+          );
+
+          expect(
+            Object.keys(answers).filter((kind) => !/^200 (applied|duplicate|stale)$/.test(kind)),
+          ).toEqual([]);
+          const table = await actualTable(harness.table.client, harness.table.tableName);
+          const ours = new Map([...table].filter(([key]) => key.startsWith(`property-${run}-`)));
+          expect(differences(expectedTable(history), ours)).toEqual([]);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+
+  describe('a small load', () => {
+    it('answers every one of 1,000 shuffled deliveries with 200 and leaves the table equal to the oracle', async () => {
+      const report = await runLoad({
+        deliveries: 1_000,
+        duplicateRatio: 0.2,
+        concurrency: 32,
+        seed: 42,
+        database: engine === 'dynalite' ? 'dynalite' : { endpoint: harness.table.endpoint },
+      });
+
+      expect(report.serverErrors).toBe(0);
+      expect(Object.keys(report.answers).every((kind) => kind.startsWith('200 '))).toBe(true);
+      expect(report.lost).toBe(0);
+      expect(report.tableMatchesOracle).toBe(true);
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localDynamoDbClient } from '../../local/dynamodb-client';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../../local/embedded-dynamodb';
 import { DynamoDbConnectionStore } from '../../src/connection/dynamodb-store';
-import { startDynamoDbLocal } from './dynamodb-local';
 
 /** A DynamoDB implementation the storage tests run against. */
 export type Engine = 'dynalite' | 'dynamodb-local';

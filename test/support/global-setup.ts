@@ -1,4 +1,4 @@
-import { startDynamoDbLocal } from './dynamodb-local';
+import { startDynamoDbLocal } from '../../local/dynamodb-local';
 import { SHARED_DYNAMODB_LOCAL_ENDPOINT } from './embedded-table';
 import { DYNAMODB_LOCAL_AVAILABLE } from './engines';
 

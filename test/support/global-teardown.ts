@@ -1,4 +1,4 @@
-import type { DynamoDbLocal } from './dynamodb-local';
+import type { DynamoDbLocal } from '../../local/dynamodb-local';
 
 /** Stops the DynamoDB Local that the global setup started. */
 export default async function globalTeardown(): Promise<void> {
