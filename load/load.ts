@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { seededRandom } from '../local/seeded-random';
 import { startLocalServer } from '../local/server';
 import { CONNECTION_EVENT_TYPES } from '../src/connection/schema';
 import { createLogger } from '../src/observability/powertools';
@@ -61,18 +62,6 @@ async function openDatabase(
   return { ...started, name: choice === 'dynalite' ? 'dynalite (embedded)' : 'DynamoDB Local' };
 }
 
-/** mulberry32: a small seeded PRNG, so that histories and orders can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** A date-time in one of the forms Codat sends: UTC with milliseconds or 7 digits, or an offset. */
 function dateTimeIn(millis: number, form: number, extraDigits: number): string {
   const utc = new Date(millis).toISOString();
@@ -84,7 +73,7 @@ function dateTimeIn(millis: number, form: number, extraDigits: number): string {
 
 /** Events over many connections, with repeats, shuffled: what an at-least-once sender may deliver. */
 export function shuffledHistory(deliveries: number, duplicateRatio: number, seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)] as T;
   const uniqueEvents = Math.max(1, Math.round(deliveries * (1 - duplicateRatio)));
   const connections = Array.from({ length: Math.max(1, Math.round(uniqueEvents / 8)) }, (_, index) => ({

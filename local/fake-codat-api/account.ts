@@ -5,6 +5,8 @@
  * a flat array; the server serializes a page's slice per request and copies nothing else.
  */
 
+import { seededRandom } from '../seeded-random';
+
 export type Json = Record<string, unknown>;
 
 export interface FakeConnection extends Json {
@@ -60,18 +62,6 @@ function pad(value: number): string {
   return String(value).padStart(2, '0');
 }
 
-/** mulberry32: tiny, fast and good enough to spread fake data. */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class FakeAccount {
   readonly companies: FakeCompany[] = [];
   webhookConsumers: FakeWebhookConsumer[];
@@ -81,7 +71,7 @@ export class FakeAccount {
   private connectionCountSoFar = 0;
 
   constructor(options: AccountOptions = {}) {
-    this.random = randomFrom(options.seed ?? 1);
+    this.random = seededRandom(options.seed ?? 1);
     const count = options.companies ?? 10;
     const perCompany = options.connectionsPerCompany ?? 2;
     for (let index = 0; index < count; index += 1) this.addCompany({}, perCompany);

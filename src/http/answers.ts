@@ -59,7 +59,8 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
       reason: error.message,
     };
   }
-  if (error instanceof InvalidPayloadError) {
+  // Both list what is wrong by path; only the reason code tells the contract from DynamoDB.
+  if (error instanceof InvalidPayloadError || error instanceof UnstorableChangeError) {
     return {
       response: json(400, {
         error: 'invalid payload',
@@ -67,19 +68,7 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
         problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
       }),
       result: 'rejected',
-      code: error.fault,
-      reason: error.message,
-    };
-  }
-  if (error instanceof UnstorableChangeError) {
-    return {
-      response: json(400, {
-        error: 'invalid payload',
-        problemCount: error.problems.length,
-        problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
-      }),
-      result: 'rejected',
-      code: 'unstorable',
+      code: error instanceof InvalidPayloadError ? error.fault : 'unstorable',
       reason: error.message,
     };
   }
