@@ -222,6 +222,7 @@ async function measureLatency() {
 async function measureBreakdown() {
   const noDatabase: ConnectionStore = {
     write: async () => 'applied',
+    tombstoneCompany: async () => ({ tombstoned: 0, unchanged: 0 }),
     get: async () => undefined,
     listByCompany: async () => [],
   };

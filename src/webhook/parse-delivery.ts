@@ -1,6 +1,12 @@
 import * as v from 'valibot';
 import { toSortableUtc } from '../connection/date-time';
-import { ConnectionEvent, EventTypeOnly, isConnectionEventType, toProblems } from '../connection/schema';
+import {
+  CompanyDeletedEvent,
+  ConnectionEvent,
+  EventTypeOnly,
+  isConnectionEventType,
+  toProblems,
+} from '../connection/schema';
 import { InvalidPayloadError } from '../errors';
 import { type DeliveryMiddleware, fieldsOf } from './delivery';
 import { parseJsonBody } from './json-body';
@@ -23,7 +29,8 @@ function parse<const TSchema extends v.GenericSchema>(
 
 /**
  * Parses the verified body and validates it against the provider's contract, then hands it to
- * the handler as `event.delivery`. Any other event type is passed on as such, to be acknowledged.
+ * the handler as `event.delivery`: a connection event, or `company.deleted`. Any other event type
+ * is passed on as such, to be acknowledged.
  */
 export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware {
   return {
@@ -34,6 +41,13 @@ export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware 
       const body = parseJsonBody(verifiedBody);
       const { eventType } = parse(EventTypeOnly, body);
       fields.eventType = eventType;
+      if (eventType === 'company.deleted') {
+        const event = parse(CompanyDeletedEvent, body);
+        fields.companyId = event.payload.id;
+        fields.lagMs = lagMs(event.generatedDate, options.now());
+        request.event.delivery = { kind: 'company-deleted', event };
+        return;
+      }
       if (!isConnectionEventType(eventType)) {
         request.event.delivery = { kind: 'other', eventType };
         return;
