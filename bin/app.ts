@@ -16,4 +16,6 @@ new ConnectionsStack(app, `CodatConnections-${stage}`, {
   tombstoneTtlDays: tombstoneTtlDaysFromContext(context('tombstoneTtlDays')),
   alarmEmail: alarmEmailFromContext(context('alarmEmail')),
   noDeliveriesAlarmMinutes: noDeliveriesAlarmMinutesFromContext(context('noDeliveriesAlarmMinutes')),
+  // Checked by the stack, which reads 'off' as no schedule.
+  reconcileSchedule: context('reconcileSchedule') as string | undefined,
 });
