@@ -10,7 +10,7 @@ import { lambdaContext } from '../local/lambda-context';
 import { toConnectionChange } from '../src/connection/connection-change';
 import { buildUpdate } from '../src/connection/dynamodb-store';
 import { ConnectionEvent } from '../src/connection/schema';
-import type { ConnectionStore } from '../src/connection/store';
+import type { ConnectionWriter } from '../src/connection/store';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
@@ -25,10 +25,10 @@ const BREAKDOWN_WARMUP = 200;
 /** p50 in milliseconds per step, under the names the table shows. */
 export type BreakdownFigures = Record<string, number>;
 
-const noDatabase: ConnectionStore = {
+/** The receiver's writer with no database behind it: the handler's own work alone. */
+const noDatabase: ConnectionWriter = {
   write: async () => 'applied',
-  get: async () => undefined,
-  listByCompany: async () => [],
+  tombstoneCompany: async () => ({ tombstoned: 0, unchanged: 0 }),
 };
 
 /** p50 of the handler's steps without any database, to see where its own time goes. */

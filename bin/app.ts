@@ -18,4 +18,6 @@ new ConnectionsStack(app, `CodatConnections-${stage}`, {
   alarmEmail: alarmEmailFromContext(context('alarmEmail')),
   noDeliveriesAlarmMinutes: noDeliveriesAlarmMinutesFromContext(context('noDeliveriesAlarmMinutes')),
   allowedSourceIps: allowedSourceIpsFromContext(context('allowedSourceIps')),
+  // Checked by the stack, which reads 'off' as no schedule.
+  reconcileSchedule: context('reconcileSchedule') as string | undefined,
 });

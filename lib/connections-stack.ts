@@ -13,10 +13,12 @@ import {
   alarmEmailFromContext,
   allowedSourceIpsFromContext,
   noDeliveriesAlarmMinutesFromContext,
+  reconcileScheduleFromContext,
   stageFromContext,
 } from './context';
 import { Monitoring } from './monitoring';
 import { NodeFunction } from './node-function';
+import { Reconciler } from './reconciler';
 import { STAGE_SETTINGS, type Stage } from './stage';
 
 export interface ConnectionsStackProps extends StackProps {
@@ -51,6 +53,13 @@ export interface ConnectionsStackProps extends StackProps {
    * @default - any address
    */
   readonly allowedSourceIps?: string[];
+
+  /**
+   * When the reconciler runs: an EventBridge Scheduler `rate(...)` or `cron(...)` expression,
+   * or `off` for no schedule.
+   * @default 'rate(1 day)'
+   */
+  readonly reconcileSchedule?: string;
 }
 
 /**
@@ -113,7 +122,8 @@ export class ConnectionsStack extends Stack {
       logRetention: settings.logRetention,
       logRemovalPolicy: settings.removalPolicy,
     })
-      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
+      // Query: company.deleted reads which connections the company has, to tombstone each.
+      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem', 'dynamodb:Query'])
       .useSecret(signingSecret, 'SIGNING_SECRET_ARN');
 
     const api = new HttpApi(this, 'Api', {
@@ -175,8 +185,19 @@ export class ConnectionsStack extends Stack {
       noDeliveriesAlarmMinutes,
     });
 
+    const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
+    const reconciler = new Reconciler(this, 'Reconciler', {
+      stage,
+      settings,
+      table,
+      tombstoneTtlDays,
+      webhookUrl,
+      alarmTopic: monitoring.topic,
+      schedule: reconcileScheduleFromContext(props.reconcileSchedule),
+    });
+
     new CfnOutput(this, 'WebhookUrl', {
-      value: `${api.apiEndpoint}${WEBHOOK_PATH}`,
+      value: webhookUrl,
       description: 'Paste into the Codat portal as the webhook endpoint URL',
     });
     new CfnOutput(this, 'TableName', {
@@ -188,6 +209,17 @@ export class ConnectionsStack extends Stack {
       description:
         'Set the Codat signing secret with: aws secretsmanager put-secret-value ' +
         '--secret-id <this ARN> --secret-string whsec_...',
+    });
+    new CfnOutput(this, 'CodatApiKeySecretArn', {
+      value: reconciler.apiKeySecret.secretArn,
+      description:
+        'Set the Codat API key for the reconciler with: aws secretsmanager put-secret-value ' +
+        '--secret-id <this ARN> --secret-string <API key>',
+    });
+    new CfnOutput(this, 'ReconcileStateMachineArn', {
+      value: reconciler.stateMachine.stateMachineArn,
+      description:
+        'Start a reconciliation now with: aws stepfunctions start-execution --state-machine-arn <this ARN>',
     });
     new CfnOutput(this, 'LogGroupName', {
       value: receiver.logGroup.logGroupName,

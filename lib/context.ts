@@ -94,3 +94,23 @@ export function allowedSourceIpsFromContext(value: unknown): string[] | undefine
   }
   return addresses as string[];
 }
+
+/** The reconciler's default schedule: once a day. */
+export const DEFAULT_RECONCILE_SCHEDULE = 'rate(1 day)';
+
+/**
+ * Reads the optional `reconcileSchedule` context value: an EventBridge Scheduler expression,
+ * `rate(...)` or `cron(...)`, or `off` for no schedule (the state machine can still be started
+ * by hand). Daily when not set.
+ */
+export function reconcileScheduleFromContext(value: unknown): string | undefined {
+  if (value === undefined || value === '') return DEFAULT_RECONCILE_SCHEDULE;
+  if (value === 'off') return undefined;
+  if (typeof value !== 'string' || !/^(rate|cron)\(.+\)$/.test(value)) {
+    throw new Error(
+      `Context value reconcileSchedule must be rate(...), cron(...) or off, but is ${JSON.stringify(value)}. ` +
+        'Pass -c reconcileSchedule="rate(12 hours)", -c reconcileSchedule="cron(0 3 * * ? *)" or -c reconcileSchedule=off.',
+    );
+  }
+  return value;
+}

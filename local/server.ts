@@ -24,6 +24,11 @@ export interface LocalServerOptions {
   host?: string;
   /** Where the embedded database keeps its data; in memory when `undefined`. */
   dataPath?: string;
+  /**
+   * The embedded database's port, so that other processes (`npm run reconcile`) can reach it:
+   * it holds its data folder open, and a second process cannot open it too. @default 0, a free port
+   */
+  dynamoDbPort?: number;
   /** An external DynamoDB (DynamoDB Local, or AWS) instead of the embedded one. */
   dynamoDbEndpoint?: string;
   /** @default DEFAULT_LOCAL_TABLE_NAME */
@@ -50,7 +55,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const secrets = parseSigningSecrets(options.signingSecret);
   const embedded = options.dynamoDbEndpoint
     ? undefined
-    : await startEmbeddedDynamoDb({ path: options.dataPath });
+    : await startEmbeddedDynamoDb({ path: options.dataPath, port: options.dynamoDbPort });
   const endpoint = options.dynamoDbEndpoint ?? (embedded?.endpoint as string);
   const client = localDynamoDbClient(endpoint);
   await ensureConnectionTable(client, tableName);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import * as v from 'valibot';
 import {
+  DEFAULT_LOCAL_DYNAMODB_PORT,
   DEFAULT_LOCAL_PORT,
   DEFAULT_LOCAL_TABLE_NAME,
   DEFAULT_TOMBSTONE_TTL_DAYS,
@@ -22,6 +23,7 @@ environment variables:
   HOST                address to listen on (default 127.0.0.1)
   DATA_DIR            where the database and the signing secret are kept (default .data)
   DYNAMODB_ENDPOINT   use this DynamoDB (DynamoDB Local, or AWS) instead of the embedded one
+  DYNAMODB_PORT       the embedded DynamoDB's port, where npm run reconcile finds it (default ${DEFAULT_LOCAL_DYNAMODB_PORT})
   TABLE_NAME          table name (default ${DEFAULT_LOCAL_TABLE_NAME}); created if missing
   TOMBSTONE_TTL_DAYS  days a deleted connection is kept as a tombstone (default ${DEFAULT_TOMBSTONE_TTL_DAYS})
   LOG_LEVEL           ${LOG_LEVELS.join(', ')} (default info)
@@ -36,6 +38,10 @@ const LocalEnvironment = v.object({
   HOST: v.optional(v.string(), '127.0.0.1'),
   DATA_DIR: v.optional(v.string(), '.data'),
   DYNAMODB_ENDPOINT: v.optional(v.pipe(v.string(), v.url('DYNAMODB_ENDPOINT must be a URL'))),
+  DYNAMODB_PORT: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,5}$/, 'DYNAMODB_PORT must be a port number'), v.transform(Number)),
+    String(DEFAULT_LOCAL_DYNAMODB_PORT),
+  ),
   TABLE_NAME: v.optional(v.string(), DEFAULT_LOCAL_TABLE_NAME),
   TOMBSTONE_TTL_DAYS: v.optional(
     v.pipe(
@@ -61,6 +67,7 @@ async function main(): Promise<void> {
     host: env.HOST,
     dataPath: env.DYNAMODB_ENDPOINT ? undefined : resolve(dataDir, 'dynamodb'),
     dynamoDbEndpoint: env.DYNAMODB_ENDPOINT,
+    dynamoDbPort: env.DYNAMODB_PORT,
     tableName: env.TABLE_NAME,
     signingSecret: secret,
     tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
@@ -76,9 +83,10 @@ async function main(): Promise<void> {
       '',
       `Codat webhook receiver listening on ${server.webhookUrl}`,
       `  ${secretLine}`,
-      `  DynamoDB: ${env.DYNAMODB_ENDPOINT ?? `embedded, data in ${resolve(dataDir, 'dynamodb')}`}, table ${env.TABLE_NAME}`,
+      `  DynamoDB: ${server.dynamoDbEndpoint}${env.DYNAMODB_ENDPOINT ? '' : ` (embedded, data in ${resolve(dataDir, 'dynamodb')})`}, table ${env.TABLE_NAME}`,
       `  stored connections: ${server.url}/companies/{companyId}/connections[/{connectionId}]`,
       '  try, in another terminal: npm run send -- connection.connected',
+      '  fill it from the Codat API: CODAT_API_KEY=... npm run reconcile (see npm run reconcile -- --help)',
       '',
       '',
     ].join('\n'),

@@ -24,6 +24,12 @@ export const DEFAULT_LOCAL_TABLE_NAME = 'codat-connections';
 /** The local server's port. */
 export const DEFAULT_LOCAL_PORT = 3000;
 
+/**
+ * The port of `npm start`'s embedded DynamoDB, fixed so that `npm run reconcile` finds it: the
+ * server holds the database's folder open, so a second process must talk to it over HTTP.
+ */
+export const DEFAULT_LOCAL_DYNAMODB_PORT = 3001;
+
 /** How long the local server lets one request run, as the function's timeout does in Lambda. */
 export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
 

@@ -53,10 +53,12 @@ describe('the alarms', () => {
     expect(Object.keys(devAlarms).sort()).toEqual([
       'FunctionErrors',
       'FunctionThrottles',
+      'ReconcileFailed',
       'ServerErrors',
       'TableWriteErrors',
       'TableWriteThrottles',
       'Unauthorized',
+      'WebhookEndpointDisabled',
     ]);
   });
 
@@ -118,6 +120,8 @@ describe('the alarms', () => {
       TableWriteThrottles: 1,
       TableWriteErrors: 1,
       Unauthorized: 20,
+      ReconcileFailed: 1,
+      WebhookEndpointDisabled: 1,
     });
     expect(thresholds(devAlarms)).toEqual({
       ServerErrors: 5,
@@ -126,6 +130,9 @@ describe('the alarms', () => {
       TableWriteThrottles: 5,
       TableWriteErrors: 5,
       Unauthorized: 50,
+      // One failed walk or one disabled endpoint is worth a look in any stage.
+      ReconcileFailed: 1,
+      WebhookEndpointDisabled: 1,
     });
   });
 
@@ -208,8 +215,9 @@ describe('the stages', () => {
         (group) => (group.Properties as { RetentionInDays: number }).RetentionInDays,
       );
 
-    expect(retention(devTemplate)).toEqual([14, 14]);
-    expect(retention(prodTemplate)).toEqual([365, 365]);
+    // The receiver, the API access logs, the three reconciler functions and its state machine.
+    expect(retention(devTemplate)).toEqual(Array(6).fill(14));
+    expect(retention(prodTemplate)).toEqual(Array(6).fill(365));
   });
 
   it('keep the log groups of prod when the stack goes, and let those of dev go with it', () => {

@@ -29,6 +29,7 @@ function writerAnswering(outcome: WriteOutcome | Error): ConnectionWriter {
       if (outcome instanceof Error) throw outcome;
       return outcome;
     },
+    tombstoneCompany: async () => ({ tombstoned: 0, unchanged: 0 }),
   };
 }
 
@@ -217,7 +218,10 @@ describe('the delivery log line and metrics in Lambda', () => {
   });
 
   it('answers 503 under its own reason when the write does not finish before the function times out', async () => {
-    const hanging: ConnectionWriter = { write: () => new Promise(() => {}) };
+    const hanging: ConnectionWriter = {
+      write: () => new Promise(() => {}),
+      tombstoneCompany: () => new Promise(() => {}),
+    };
     const event = connected();
 
     const response = await receiver(hanging)(

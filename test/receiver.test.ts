@@ -19,6 +19,10 @@ function recordingWriter(): ConnectionWriter & { writes: unknown[] } {
       writes.push(change);
       return 'applied';
     },
+    tombstoneCompany: async (tombstone) => {
+      writes.push(tombstone);
+      return { tombstoned: 0, unchanged: 0 };
+    },
   };
 }
 

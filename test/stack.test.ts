@@ -16,9 +16,12 @@ function synthesize(props?: ConnectionsStackProps, context?: Record<string, unkn
   }
 }
 
-/** Logical id of the one resource of `type`, so that no hashed id is written down here. */
-function onlyResource(template: Template, type: string): { id: string; resource: Resource } {
-  const found = Object.entries(template.findResources(type));
+/**
+ * Logical id of the one resource of `type` (whose logical id starts with `prefix`, when there are
+ * several of the type), so that no hashed id is written down here.
+ */
+function onlyResource(template: Template, type: string, prefix = ''): { id: string; resource: Resource } {
+  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
   expect(found).toHaveLength(1);
   const [entry] = found;
   if (!entry) throw new Error(`no ${type}`);
@@ -32,9 +35,9 @@ interface Resource {
 describe('ConnectionsStack', () => {
   // Synthesized once, with real esbuild bundling of the function.
   const template = synthesize();
-  const table = onlyResource(template, 'AWS::DynamoDB::Table');
-  const secret = onlyResource(template, 'AWS::SecretsManager::Secret');
-  const fn = onlyResource(template, 'AWS::Lambda::Function');
+  const table = onlyResource(template, 'AWS::DynamoDB::Table', 'Connections');
+  const secret = onlyResource(template, 'AWS::SecretsManager::Secret', 'SigningSecret');
+  const fn = onlyResource(template, 'AWS::Lambda::Function', 'ReceiveWebhook');
   const api = onlyResource(template, 'AWS::ApiGatewayV2::Api');
   const logGroupId = (fn.resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
   const logGroup = { id: logGroupId, resource: template.toJSON().Resources[logGroupId] as Resource };
@@ -135,9 +138,12 @@ describe('ConnectionsStack', () => {
       });
     });
 
-    it('may only write its own logs, update items in the table and read the signing secret', () => {
+    it('may only write its own logs, update and query items in the table and read the signing secret', () => {
       const roleId = fn.resource.Properties.Role?.['Fn::GetAtt'][0];
-      template.resourceCountIs('AWS::IAM::Policy', 1);
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
+        JSON.stringify((policy as Resource).Properties.Roles).includes(`"${roleId}"`),
+      );
+      expect(policies).toHaveLength(1);
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: roleId }],
         PolicyDocument: {
@@ -149,7 +155,7 @@ describe('ConnectionsStack', () => {
             },
             {
               Effect: 'Allow',
-              Action: 'dynamodb:UpdateItem',
+              Action: ['dynamodb:UpdateItem', 'dynamodb:Query'],
               Resource: [{ 'Fn::GetAtt': [table.id, 'Arn'] }],
             },
             {

@@ -5,14 +5,24 @@ import {
   type DynamoDBClientConfig,
   GetItemCommand,
   paginateQuery,
+  paginateScan,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { UnstorableChangeError } from '../errors';
+import { tombstoneOf } from './connection-change';
 import { storageError } from './dynamodb-errors';
 import { itemLimitProblems } from './item-limits';
 import type { Connection } from './schema';
-import type { ConnectionChange, ConnectionStore, StoredConnection, WriteOutcome } from './store';
+import type {
+  CompanyLister,
+  CompanyTombstone,
+  CompanyTombstoneOutcome,
+  ConnectionChange,
+  ConnectionStore,
+  StoredConnection,
+  WriteOutcome,
+} from './store';
 import { CONNECTION_TABLE } from './table';
 
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
@@ -142,7 +152,7 @@ function toStoredConnection(item: Record<string, AttributeValue>): StoredConnect
   };
 }
 
-export class DynamoDbConnectionStore implements ConnectionStore {
+export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
@@ -203,5 +213,47 @@ export class DynamoDbConnectionStore implements ConnectionStore {
       throw storageError(error);
     }
     return found;
+  }
+
+  /**
+   * One Query for the company's items, then one conditional write per connection, all at once
+   * (a company holds a handful). A failure part-way throws, and the provider's retry finishes
+   * the job: each write is idempotent, and those done already answer `duplicate`.
+   */
+  async tombstoneCompany(tombstone: CompanyTombstone): Promise<CompanyTombstoneOutcome> {
+    const stored = await this.listByCompany(tombstone.companyId);
+    const outcomes = await Promise.all(stored.map((item) => this.write(tombstoneOf(item, tombstone))));
+    const tombstoned = outcomes.filter((outcome) => outcome === 'applied').length;
+    return { tombstoned, unchanged: outcomes.length - tombstoned };
+  }
+
+  /**
+   * Scans the table for companies with a live connection. Only the keys are fetched; an item's
+   * read units count its whole size all the same, which for a daily sweep is cents per million
+   * items. A company's items are adjacent in a Scan, so repeats are dropped as they come.
+   */
+  async *companiesWithLiveConnections(): AsyncIterable<string> {
+    let previous: string | undefined;
+    try {
+      const pages = paginateScan(
+        { client: this.client },
+        {
+          TableName: this.tableName,
+          ProjectionExpression: '#pk',
+          FilterExpression: 'attribute_not_exists(#deleted) OR #deleted = :false',
+          ExpressionAttributeNames: { '#pk': partitionKey, '#deleted': 'deleted' },
+          ExpressionAttributeValues: { ':false': { BOOL: false } },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const companyId = item[partitionKey]?.S;
+          if (companyId !== undefined && companyId !== previous) yield companyId;
+          previous = companyId;
+        }
+      }
+    } catch (error) {
+      throw storageError(error);
+    }
   }
 }

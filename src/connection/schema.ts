@@ -121,22 +121,38 @@ export type ConnectionEventType = (typeof CONNECTION_EVENT_TYPES)[number];
 /** Only the event type is read before deciding whether a delivery concerns us at all. */
 export const EventTypeOnly = v.object({ eventType: v.pipe(v.string(), v.nonEmpty('must not be empty')) });
 
-export const ConnectionEvent = v.object({
-  id: nonEmptyString(1024),
-  eventType: v.picklist(CONNECTION_EVENT_TYPES),
-  generatedDate: v.pipe(
-    v.string(),
-    v.check(
-      (value) => toSortableUtc(value) !== undefined,
-      'must be an ISO 8601 date-time such as 2024-08-08T17:10:34.015Z',
-    ),
+const EventId = nonEmptyString(1024);
+
+const GeneratedDate = v.pipe(
+  v.string(),
+  v.check(
+    (value) => toSortableUtc(value) !== undefined,
+    'must be an ISO 8601 date-time such as 2024-08-08T17:10:34.015Z',
   ),
+);
+
+export const ConnectionEvent = v.object({
+  id: EventId,
+  eventType: v.picklist(CONNECTION_EVENT_TYPES),
+  generatedDate: GeneratedDate,
   payload: v.object({
     referenceCompany: ReferenceCompany,
     connection: Connection,
   }),
 });
 
+/**
+ * `company.deleted`: the payload is the company itself (`payload.id`), with no
+ * `referenceCompany`; only its id is read, the rest of the company is not needed to delete it.
+ */
+export const CompanyDeletedEvent = v.object({
+  id: EventId,
+  eventType: v.literal('company.deleted'),
+  generatedDate: GeneratedDate,
+  payload: v.object({ id: ReferenceCompany.entries.id }),
+});
+
+export type CompanyDeletedEvent = v.InferOutput<typeof CompanyDeletedEvent>;
 export type Connection = v.InferOutput<typeof Connection>;
 export type ReferenceCompany = v.InferOutput<typeof ReferenceCompany>;
 export type ConnectionEvent = v.InferOutput<typeof ConnectionEvent>;

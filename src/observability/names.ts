@@ -17,7 +17,32 @@ export const METRIC = {
   deliveryLag: 'DeliveryLagMs',
 } as const;
 
-export const DIMENSION = { result: 'Result', reason: 'Reason', stage: 'stage', service: 'service' } as const;
+/** The reconciler's metrics, one data point each per walk (or per endpoint check). */
+export const RECONCILE_METRIC = {
+  companies: 'ReconcileCompanies',
+  connections: 'ReconcileConnections',
+  /** Count, with dimension `Change`: created, updated, tombstoned, newerKept. */
+  changes: 'ReconcileChanges',
+  apiRequests: 'ReconcileApiRequests',
+  apiThrottles: 'ReconcileApiThrottles',
+  walkSeconds: 'ReconcileWalkSeconds',
+  /** 1 when a walk ended incomplete (and so deleted nothing), 0 otherwise. */
+  incomplete: 'ReconcileIncomplete',
+  /** 1 when the provider lists this stack's webhook endpoint as disabled, 0 when enabled. */
+  endpointDisabled: 'WebhookEndpointDisabled',
+  /** 1 when the provider lists no webhook endpoint with this stack's URL. */
+  endpointMissing: 'WebhookEndpointMissing',
+} as const;
+
+export const RECONCILE_CHANGES = ['created', 'updated', 'tombstoned', 'newerKept'] as const;
+
+export const DIMENSION = {
+  result: 'Result',
+  reason: 'Reason',
+  change: 'Change',
+  stage: 'stage',
+  service: 'service',
+} as const;
 
 /** Every value the `Result` dimension takes. */
 export const DELIVERY_RESULTS = ['applied', 'duplicate', 'stale', 'ignored', 'rejected', 'failed'] as const;

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { ConnectionEvent } from '../connection/schema';
+import type { CompanyDeletedEvent, ConnectionEvent } from '../connection/schema';
 
 /** What the log line says of one delivery, filled in by the middlewares as the request goes. */
 export interface DeliveryFields {
@@ -7,12 +7,15 @@ export interface DeliveryFields {
   eventType?: string;
   companyId?: string;
   connectionId?: string;
-  /** Receipt time minus the event's generatedDate, for connection events. */
+  /** Receipt time minus the event's generatedDate, for connection and company.deleted events. */
   lagMs?: number;
 }
 
-/** A verified, parsed and validated body: a connection event, or another type to acknowledge. */
-export type Delivery = { kind: 'connection'; event: ConnectionEvent } | { kind: 'other'; eventType: string };
+/** A verified, parsed and validated body: a connection event, a company's deletion, or another type to acknowledge. */
+export type Delivery =
+  | { kind: 'connection'; event: ConnectionEvent }
+  | { kind: 'company-deleted'; event: CompanyDeletedEvent }
+  | { kind: 'other'; eventType: string };
 
 /**
  * The API Gateway event as the handler sees it: `parseDelivery` has added the verified body,

@@ -1,6 +1,12 @@
 import * as v from 'valibot';
 import { toSortableUtc } from '../connection/date-time';
-import { ConnectionEvent, EventTypeOnly, isConnectionEventType, toProblems } from '../connection/schema';
+import {
+  CompanyDeletedEvent,
+  ConnectionEvent,
+  EventTypeOnly,
+  isConnectionEventType,
+  toProblems,
+} from '../connection/schema';
 import { DEFAULT_SIGNATURE_TOLERANCE_SECONDS } from '../defaults';
 import { InvalidPayloadError } from '../errors';
 import { type DeliveryMiddleware, fieldsOf } from './delivery';
@@ -44,7 +50,8 @@ function refuseFuture(lag: number | undefined): void {
 
 /**
  * Parses the verified body and validates it against the provider's contract, then hands it to
- * the handler as `event.delivery`. Any other event type is passed on as such, to be acknowledged.
+ * the handler as `event.delivery`: a connection event, or `company.deleted`. Any other event type
+ * is passed on as such, to be acknowledged.
  */
 export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware {
   return {
@@ -55,6 +62,14 @@ export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware 
       const body = parseJsonBody(verifiedBody);
       const { eventType } = parse(EventTypeOnly, body);
       fields.eventType = eventType;
+      if (eventType === 'company.deleted') {
+        const event = parse(CompanyDeletedEvent, body);
+        fields.companyId = event.payload.id;
+        fields.lagMs = lagMs(event.generatedDate, options.now());
+        refuseFuture(fields.lagMs);
+        request.event.delivery = { kind: 'company-deleted', event };
+        return;
+      }
       if (!isConnectionEventType(eventType)) {
         request.event.delivery = { kind: 'other', eventType };
         return;

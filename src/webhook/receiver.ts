@@ -2,7 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { toConnectionChange } from '../connection/connection-change';
+import { companyDeletedEvent, toConnectionChange, tombstoneExpiry } from '../connection/connection-change';
 import type { ConnectionWriter } from '../connection/store';
 import { DEFAULT_MAX_BODY_BYTES } from '../defaults';
 import { DeliveryTimeoutError } from '../errors';
@@ -68,7 +68,19 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
       // Other event types are acknowledged, not refused: a consumer that keeps failing some
       // of its subscribed events is disabled by the provider.
       if (delivery.kind === 'other') return json(200, { result: 'ignored' });
-      const change = toConnectionChange(delivery.event, { receivedAt: now(), tombstoneTtlDays });
+      const receivedAt = now();
+      if (delivery.kind === 'company-deleted') {
+        // The provider does not promise a connection.deleted per connection: every stored
+        // connection of the company becomes a tombstone with this event's order.
+        const outcome = await writer.tombstoneCompany({
+          companyId: delivery.event.payload.id,
+          event: companyDeletedEvent(delivery.event),
+          expiresAt: tombstoneExpiry(receivedAt, tombstoneTtlDays),
+          receivedAt: receivedAt.toISOString(),
+        });
+        return json(200, { result: 'applied', ...outcome });
+      }
+      const change = toConnectionChange(delivery.event, { receivedAt, tombstoneTtlDays });
       return json(200, { result: await writer.write(change) });
     });
 }

@@ -1,0 +1,47 @@
+import type { Context } from 'aws-lambda';
+import { createLogger, createMetrics } from '../src/observability/powertools';
+import { readReconcileConfig } from '../src/reconcile/lambda-config';
+import { lambdaRuntime, recordWalkMetrics } from '../src/reconcile/lambda-walk';
+import type { WalkProgress } from '../src/reconcile/progress';
+import { sweep } from '../src/reconcile/sweep';
+
+// Built once per cold start and shared by every invocation of this container.
+const config = readReconcileConfig(process.env);
+const logger = createLogger({ stage: config.STAGE, logLevel: config.LOG_LEVEL });
+const metrics = createMetrics({ stage: config.STAGE });
+const runtime = lambdaRuntime(config);
+
+/** The walk read less than everything: nothing was deleted. Fails the execution, which alarms. */
+export class WalkIncompleteError extends Error {
+  override readonly name = 'WalkIncompleteError';
+}
+
+/**
+ * The last step of a walk: deletions if, and only if, every page was read and valid (see
+ * `sweep`), then one log line and one set of metrics for the whole walk. An incomplete walk
+ * throws, so that the execution fails and the alarm on failed executions fires.
+ */
+export async function handler(progress: WalkProgress, context: Context) {
+  logger.addContext(context);
+  const ctx = await runtime.walkContext(progress.walkId);
+  try {
+    const result = await sweep(progress, ctx);
+    const seconds = (Date.now() - Date.parse(progress.startedAt)) / 1000;
+    recordWalkMetrics(metrics, progress, result.complete, seconds);
+    const line = {
+      walkId: progress.walkId,
+      ...result,
+      totals: progress.totals,
+      requests: progress.requests,
+      seconds,
+    };
+    if (!result.complete) {
+      logger.error('walk incomplete: nothing deleted', line);
+      throw new WalkIncompleteError(`walk ${progress.walkId} incomplete: ${result.problems.join('; ')}`);
+    }
+    logger.info('walk complete', line);
+    return { walkId: progress.walkId, totals: progress.totals, requests: progress.requests, seconds };
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

@@ -1,0 +1,244 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  JsonPath,
+  LogLevel,
+  Pass,
+  StateMachine,
+  StateMachineType,
+  Succeed,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { DIMENSION, METRICS_NAMESPACE, RECONCILE_METRIC, SERVICE_NAME } from '../src/observability/names';
+import { JOURNAL_TABLE } from '../src/reconcile/dynamodb-journal';
+import { NodeFunction } from './node-function';
+import type { Stage, StageSettings } from './stage';
+
+export interface ReconcilerProps {
+  readonly stage: Stage;
+  readonly settings: StageSettings;
+  readonly table: ITable;
+  readonly tombstoneTtlDays: number;
+  /** This stack's webhook URL, to find its endpoint among the provider's webhook consumers. */
+  readonly webhookUrl: string;
+  /** Where the reconciler's alarms go: the stack's alarm topic. */
+  readonly alarmTopic: ITopic;
+  /**
+   * An EventBridge Scheduler expression, `rate(...)` or `cron(...)`.
+   * @default - no schedule: the state machine runs only when started by hand
+   */
+  readonly schedule?: string;
+}
+
+const entry = (name: string) => fileURLToPath(new URL(`../functions/${name}.ts`, import.meta.url));
+
+/**
+ * The reconciler: a Step Functions Standard state machine that checks the webhook endpoint's
+ * health, then loops one Lambda invocation over as many company pages as fit in it (state: the
+ * walk's progress, a few hundred bytes), then sweeps deletions only if every page completed.
+ * No invocation holds the whole walk, so an account of any size fits Lambda's 15 minutes.
+ */
+export class Reconciler extends Construct {
+  readonly apiKeySecret: Secret;
+  readonly stateMachine: StateMachine;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: ReconcilerProps) {
+    super(scope, id);
+    const { settings, stage } = props;
+    const prefix = Stack.of(this).stackName;
+
+    this.apiKeySecret = new Secret(this, 'ApiKey', {
+      description:
+        'Codat API key for the reconciler. Replace this value with the API key from the Codat portal; ' +
+        'until then every reconciliation fails with a message saying so.',
+      // A JSON placeholder no API key looks like: the run fails clearly instead of with a 401.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ replaceWith: 'the API key from the Codat portal' }),
+        generateStringKey: 'placeholder',
+      },
+    });
+    Validations.of(this.apiKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The API key is issued by the Codat portal, which Secrets Manager cannot rotate.',
+    });
+
+    // One item per page of a walk, removed by TTL a week later.
+    const journal = new Table(this, 'WalkJournal', {
+      partitionKey: { name: JOURNAL_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: JOURNAL_TABLE.sortKey, type: AttributeType.NUMBER },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: JOURNAL_TABLE.expiryAttribute,
+      removalPolicy: settings.removalPolicy,
+    });
+
+    const common = {
+      environment: {
+        STAGE: stage,
+        LOG_LEVEL: settings.logLevel,
+        TOMBSTONE_TTL_DAYS: String(props.tombstoneTtlDays),
+      },
+      logRetention: settings.logRetention,
+      logRemovalPolicy: settings.removalPolicy,
+    };
+    const pages = new NodeFunction(this, 'ReconcilePages', {
+      ...common,
+      entry: entry('reconcile-pages'),
+      description: 'Codat reconciler: reads and reconciles company pages, one walk step',
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+    })
+      .useTable(props.table, 'TABLE_NAME', ['dynamodb:Query', 'dynamodb:UpdateItem'])
+      .useTable(journal, 'JOURNAL_TABLE_NAME', ['dynamodb:PutItem'])
+      .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+    const sweep = new NodeFunction(this, 'ReconcileSweep', {
+      ...common,
+      entry: entry('reconcile-sweep'),
+      description: 'Codat reconciler: deletions after a complete walk, and the walk metrics',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+    })
+      .useTable(props.table, 'TABLE_NAME', ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+      .useTable(journal, 'JOURNAL_TABLE_NAME', ['dynamodb:Query'])
+      .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+    const endpoint = new NodeFunction(this, 'CheckWebhookEndpoint', {
+      ...common,
+      entry: entry('check-webhook-endpoint'),
+      description: 'Codat reconciler: is this stack’s webhook endpoint enabled at the provider?',
+      timeout: Duration.minutes(1),
+      environment: { ...common.environment, WEBHOOK_URL: props.webhookUrl },
+    }).useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+
+    const invoke = (name: string, fn: NodeFunction) =>
+      new LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true }).addRetry({
+        // A step is safe to run again: every write is conditional, a journal page is replaced.
+        errors: ['States.TaskFailed', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException'],
+        maxAttempts: 2,
+        interval: Duration.seconds(30),
+        backoffRate: 2,
+      });
+    const checkEndpoint = invoke('CheckEndpoint', endpoint);
+    const start = new Pass(this, 'StartWalk', {
+      parameters: {
+        walkId: JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: JsonPath.stringAt('$$.Execution.StartTime'),
+      },
+    });
+    const walkStep = invoke('WalkPages', pages);
+    const sweepStep = invoke('Sweep', sweep);
+    // The endpoint check alarms on its own; its failure must not stop the walk.
+    checkEndpoint.addCatch(start, { resultPath: JsonPath.DISCARD });
+    const definition = checkEndpoint
+      .next(start)
+      .next(walkStep)
+      .next(
+        new Choice(this, 'AllPagesRead')
+          .when(Condition.isNull('$.nextPage'), sweepStep.next(new Succeed(this, 'Done')))
+          .otherwise(walkStep),
+      );
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: `${prefix}-reconcile`,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(definition),
+      timeout: Duration.hours(6),
+      logs: {
+        destination: new LogGroup(this, 'StateMachineLogs', {
+          retention: settings.logRetention,
+          removalPolicy: settings.removalPolicy,
+        }),
+        level: LogLevel.ALL,
+      },
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason:
+        'Like the functions, the reconciler is not traced: its logs and metrics say where a walk stands.',
+    });
+    // The findings are named by resource, so each is acknowledged by its own id.
+    Validations.of(this.stateMachine).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'CloudWatch Logs delivery for the execution log needs Resource * (logs:CreateLogDelivery and its kin take no ARN).',
+      },
+      ...[pages, sweep, endpoint].map((fn) => ({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnFunction)}.Arn>:*]`,
+        reason:
+          'CDK grants lambda:InvokeFunction on the function and its versions (arn:*); no other function.',
+      })),
+    );
+
+    if (props.schedule) {
+      new Schedule(this, 'Schedule', {
+        description: 'Runs the Codat reconciler',
+        schedule: ScheduleExpression.expression(props.schedule),
+        target: new StepFunctionsStartExecution(this.stateMachine, {}),
+      });
+    }
+
+    const custom = (metricName: string) =>
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { [DIMENSION.service]: SERVICE_NAME, [DIMENSION.stage]: stage },
+        statistic: Stats.MAXIMUM,
+        period: Duration.hours(1),
+      });
+    const alarm = (name: string, metric: IMetric, description: string) => {
+      const created = new Alarm(this, name, {
+        alarmName: `${prefix}-${name}`,
+        alarmDescription: `${description} See the runbook in the README.`,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new SnsAction(props.alarmTopic));
+      created.addOkAction(new SnsAction(props.alarmTopic));
+      this.alarms.push(created);
+    };
+    const hourly = { statistic: Stats.SUM, period: Duration.hours(1) };
+    alarm(
+      'ReconcileFailed',
+      new MathExpression({
+        expression: 'failed + timedOut + aborted',
+        usingMetrics: {
+          failed: this.stateMachine.metricFailed(hourly),
+          timedOut: this.stateMachine.metricTimedOut(hourly),
+          aborted: this.stateMachine.metricAborted(hourly),
+        },
+        label: 'reconciliations that did not complete',
+        period: Duration.hours(1),
+      }),
+      'A reconciliation did not complete (a page kept failing, an invalid item, the API key not set, or a crash): nothing was deleted.',
+    );
+    alarm(
+      'WebhookEndpointDisabled',
+      custom(RECONCILE_METRIC.endpointDisabled),
+      'Codat lists this stack’s webhook endpoint as disabled: no deliveries arrive until it is enabled again in the portal.',
+    );
+  }
+}

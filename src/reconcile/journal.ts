@@ -1,0 +1,53 @@
+import type { ConnectionChange, StoredConnection } from '../connection/store';
+
+/**
+ * What a walk must remember from one page until its sweep: which companies the page listed,
+ * and which stored connections those companies no longer list. Kept page by page behind this
+ * interface so that a walk's memory does not grow with the account: in memory for the CLI
+ * (one process holds the walk), in a DynamoDB table for the stack, where each page may be
+ * read by another Lambda invocation.
+ */
+export interface PageRecord {
+  page: number;
+  companyIds: string[];
+  /** Live stored connections missing from their company's list: tombstones if the walk completes. */
+  absent: AbsentConnection[];
+  /** Items of the page that failed validation: the page is then incomplete. */
+  invalid: number;
+  /** Why the page could not be read at all, after its retries. */
+  failure?: string;
+}
+
+export interface AbsentConnection {
+  stored: StoredConnection;
+  /** The `reconcile.absent` event of the read that found it missing. */
+  event: ConnectionChange['event'];
+}
+
+/** A page is complete when it was read and every item on it was valid. */
+export function isComplete(record: PageRecord): boolean {
+  return record.failure === undefined && record.invalid === 0;
+}
+
+export interface WalkJournal {
+  /** Records a page; recording the same page again replaces it (a retried invocation). */
+  record(walkId: string, page: PageRecord): Promise<void>;
+  /** Every page recorded for the walk, in page order. */
+  pages(walkId: string): AsyncIterable<PageRecord>;
+}
+
+/** The journal of a walk that runs in one process, as `npm run reconcile` does. */
+export class InMemoryWalkJournal implements WalkJournal {
+  private readonly walks = new Map<string, Map<number, PageRecord>>();
+
+  async record(walkId: string, page: PageRecord): Promise<void> {
+    const pages = this.walks.get(walkId) ?? new Map<number, PageRecord>();
+    pages.set(page.page, page);
+    this.walks.set(walkId, pages);
+  }
+
+  async *pages(walkId: string): AsyncIterable<PageRecord> {
+    const pages = this.walks.get(walkId) ?? new Map<number, PageRecord>();
+    yield* [...pages.values()].sort((a, b) => a.page - b.page);
+  }
+}

@@ -1,0 +1,65 @@
+import * as v from 'valibot';
+import { DEFAULT_TOMBSTONE_TTL_DAYS, LOG_LEVELS } from '../defaults';
+import { DEFAULT_BASE_URL } from './codat-api';
+import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from './run-walk';
+import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
+
+const required = (name: string) => v.pipe(v.optional(v.string(), ''), v.nonEmpty(`${name} is required`));
+const whole = (name: string, fallback: number) =>
+  v.optional(
+    v.pipe(v.string(), v.regex(/^[1-9]\d*$/, `${name} must be a whole number from 1`), v.transform(Number)),
+    String(fallback),
+  );
+
+/** The reconciler functions' environment, checked once at cold start. */
+const ReconcileEnvironment = v.object({
+  CODAT_API_KEY_SECRET_ARN: required('CODAT_API_KEY_SECRET_ARN'),
+  CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_BASE_URL),
+  TABLE_NAME: v.optional(v.string()),
+  JOURNAL_TABLE_NAME: v.optional(v.string()),
+  WEBHOOK_URL: v.optional(v.string()),
+  TOMBSTONE_TTL_DAYS: whole('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
+  PAGE_SIZE: whole('PAGE_SIZE', DEFAULT_RECONCILE_PAGE_SIZE),
+  LAG_ALLOWANCE_SECONDS: whole('LAG_ALLOWANCE_SECONDS', DEFAULT_LAG_ALLOWANCE_MS / 1000),
+  WALK_BUDGET_MINUTES: whole('WALK_BUDGET_MINUTES', DEFAULT_WALK_BUDGET_MS / 60_000),
+  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS), 'info'),
+  STAGE: v.optional(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,19}$/)), 'local'),
+});
+
+export type ReconcileConfig = v.InferOutput<typeof ReconcileEnvironment>;
+
+/** Reads and checks the environment; throws one message that lists every problem. */
+export function readReconcileConfig(env: NodeJS.ProcessEnv): ReconcileConfig {
+  const parsed = v.safeParse(ReconcileEnvironment, env);
+  if (!parsed.success) {
+    throw new Error(`Invalid configuration: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  return parsed.output;
+}
+
+/** A required name the function was not given: a stack wiring fault. */
+export function requireSetting(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`Invalid configuration: ${name} is required by this function`);
+  return value;
+}
+
+/** The API key secret still holds what the stack put there: an operator has not set it yet. */
+export class ApiKeyNotSetError extends Error {
+  override readonly name = 'ApiKeyNotSetError';
+}
+
+/**
+ * The API key from its secret's value. The stack creates the secret with a JSON placeholder,
+ * which no API key looks like; a run before the key is set fails with this message instead of
+ * a 401 from the provider.
+ */
+export function apiKeyFrom(secretValue: string, secretId: string): string {
+  const value = secretValue.trim();
+  if (value === '' || value.startsWith('{')) {
+    throw new ApiKeyNotSetError(
+      `the Codat API key secret ${secretId} still holds its placeholder; set it with: ` +
+        `aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string <API key>`,
+    );
+  }
+  return value;
+}

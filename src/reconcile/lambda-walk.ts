@@ -1,0 +1,71 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  AWS_REQUEST_HANDLER,
+  createDynamoDbClient,
+  DynamoDbConnectionStore,
+} from '../connection/dynamodb-store';
+import { DIMENSION, RECONCILE_CHANGES, RECONCILE_METRIC } from '../observability/names';
+import type { Metrics } from '../observability/powertools';
+import { secretsManagerValue } from '../webhook/secret-source';
+import { CodatApi } from './codat-api';
+import { DynamoDbWalkJournal } from './dynamodb-journal';
+import { InMemoryWalkJournal } from './journal';
+import { apiKeyFrom, type ReconcileConfig } from './lambda-config';
+import type { WalkProgress } from './progress';
+import type { WalkContext } from './walk';
+
+/**
+ * What the reconciler's Lambda functions share: clients built once per cold start, and the API
+ * key read from its secret at each invocation (a daily job: no cache needed, and a key just set
+ * is used at once).
+ */
+export function lambdaRuntime(config: ReconcileConfig) {
+  const dynamoDb = createDynamoDbClient();
+  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER });
+  const readKey = secretsManagerValue(secrets, config.CODAT_API_KEY_SECRET_ARN);
+  const api = async () =>
+    new CodatApi({
+      apiKey: apiKeyFrom(await readKey(), config.CODAT_API_KEY_SECRET_ARN),
+      baseUrl: config.CODAT_API_URL,
+      pageSize: config.PAGE_SIZE,
+    });
+  const walkContext = async (walkId: string): Promise<WalkContext> => {
+    const store = new DynamoDbConnectionStore(dynamoDb, config.TABLE_NAME ?? '');
+    return {
+      api: await api(),
+      reader: store,
+      writer: store,
+      journal: config.JOURNAL_TABLE_NAME
+        ? new DynamoDbWalkJournal(dynamoDb, config.JOURNAL_TABLE_NAME)
+        : new InMemoryWalkJournal(),
+      companies: store,
+      clock: { walkId, lagAllowanceMs: config.LAG_ALLOWANCE_SECONDS * 1000 },
+      tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,
+      concurrency: 8,
+      now: () => new Date(),
+    };
+  };
+  return { api, walkContext };
+}
+
+/** One data point per walk: what it read, what it changed, what it cost, and whether it completed. */
+export function recordWalkMetrics(
+  metrics: Metrics,
+  progress: WalkProgress,
+  complete: boolean,
+  seconds: number,
+) {
+  const { totals, requests } = progress;
+  metrics.addMetric(RECONCILE_METRIC.companies, MetricUnit.Count, totals.companies);
+  metrics.addMetric(RECONCILE_METRIC.connections, MetricUnit.Count, totals.connections);
+  metrics.addMetric(RECONCILE_METRIC.apiRequests, MetricUnit.Count, requests.requests);
+  metrics.addMetric(RECONCILE_METRIC.apiThrottles, MetricUnit.Count, requests.throttles);
+  metrics.addMetric(RECONCILE_METRIC.walkSeconds, MetricUnit.Seconds, seconds);
+  metrics.addMetric(RECONCILE_METRIC.incomplete, MetricUnit.Count, complete ? 0 : 1);
+  for (const change of RECONCILE_CHANGES) {
+    const single = metrics.singleMetric();
+    single.addDimension(DIMENSION.change, change);
+    single.addMetric(RECONCILE_METRIC.changes, MetricUnit.Count, totals[change]);
+  }
+}

@@ -1,0 +1,41 @@
+import type { WalkProgress } from './progress';
+import { newProgress } from './progress';
+import { type SweepResult, sweep } from './sweep';
+import { type WalkContext, walkPages } from './walk';
+
+/** Companies a page: 2,000 is what the OpenAPI file's PagingInfo allows; fewer pages, fewer requests. */
+export const DEFAULT_RECONCILE_PAGE_SIZE = 2000;
+
+/** A page that keeps failing is given up on after this long (its retries and waits together). */
+export const DEFAULT_PAGE_BUDGET_MS = 3 * 60_000;
+
+/** A whole walk gives up, incomplete, after this long. */
+export const DEFAULT_WALK_BUDGET_MS = 60 * 60_000;
+
+export interface WalkOutcome extends SweepResult {
+  progress: WalkProgress;
+  seconds: number;
+}
+
+/**
+ * A whole walk in one process, as `npm run reconcile`, the tests and the bench run it: every
+ * page, then the sweep. In the stack the same two steps run in separate Lambda invocations.
+ */
+export async function runWalk(
+  ctx: WalkContext,
+  options: {
+    pageSize?: number;
+    walkBudgetMs?: number;
+    onPage?: (progress: WalkProgress) => void;
+  },
+): Promise<WalkOutcome> {
+  const started = ctx.now();
+  const progress = newProgress(ctx.clock.walkId, started, options.pageSize ?? DEFAULT_RECONCILE_PAGE_SIZE);
+  await walkPages(progress, ctx, {
+    stepDeadline: Number.POSITIVE_INFINITY,
+    walkBudgetMs: options.walkBudgetMs ?? DEFAULT_WALK_BUDGET_MS,
+    onPage: options.onPage,
+  });
+  const result = await sweep(progress, ctx);
+  return { ...result, progress, seconds: (ctx.now().getTime() - started.getTime()) / 1000 };
+}

@@ -1,0 +1,107 @@
+import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
+import type { StoredConnection } from '../connection/store';
+import { RequestFailedError } from './codat-api';
+import { type AbsentConnection, isComplete } from './journal';
+import { forEachLimit, type WalkProgress } from './progress';
+import { snapshotEvent } from './snapshot';
+import { type ChangeNote, reconcileCompany, type WalkContext } from './walk';
+
+export interface SweepResult {
+  /** True when every page was read and valid, and every deletion could be checked. */
+  complete: boolean;
+  /** Why the walk is incomplete, in a few lines: failed pages, invalid items, unchecked companies. */
+  problems: string[];
+}
+
+/**
+ * The end of a walk: deletions, only after a complete read. If every page was read and every
+ * item on it was valid, then (1) the stored connections a company no longer listed become
+ * tombstones, and (2) every live connection of a company the listing did not show becomes a
+ * tombstone once `GET /companies/{id}` confirms the company is gone (404): page-number paging
+ * can skip a company when an earlier one is deleted during the walk, so absence from the list
+ * alone is not proof. A company that is there after all is reconciled instead. A walk with any
+ * failed or invalid page deletes nothing.
+ */
+export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<SweepResult> {
+  if (progress.nextPage !== null) throw new Error('sweep() must come after the last page was walked');
+  const problems = await incompleteness(progress, ctx);
+  if (problems.length > 0) return { complete: false, problems };
+
+  const seen = new Set<string>();
+  const absent: AbsentConnection[] = [];
+  for await (const page of ctx.journal.pages(progress.walkId)) {
+    for (const companyId of page.companyIds) seen.add(companyId);
+    absent.push(...page.absent);
+  }
+  const receivedAt = ctx.now();
+  const expiresAt = tombstoneExpiry(receivedAt, ctx.tombstoneTtlDays);
+  const bury = async (stored: StoredConnection, event: AbsentConnection['event']) => {
+    const outcome = await ctx.writer.write(
+      tombstoneOf(stored, { event, expiresAt, receivedAt: receivedAt.toISOString() }),
+    );
+    if (outcome !== 'applied') return;
+    progress.totals.tombstoned += 1;
+    const note: ChangeNote = {
+      kind: 'tombstoned',
+      companyId: stored.companyId,
+      connectionId: stored.connection.id,
+    };
+    ctx.onChange?.(note);
+  };
+  await forEachLimit(absent, ctx.concurrency, (item) => bury(item.stored, item.event));
+
+  const missing: string[] = [];
+  for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
+    if (!seen.has(companyId)) missing.push(companyId);
+  }
+  const before = { ...ctx.api.stats };
+  const unchecked: string[] = [];
+  await forEachLimit(missing, ctx.concurrency, async (companyId) => {
+    try {
+      const lookup = await ctx.api.getCompany(companyId);
+      const readAt = ctx.now();
+      if (lookup.found) {
+        const { counts } = await reconcileCompany(lookup.value, readAt, ctx);
+        for (const key of ['connections', 'created', 'updated', 'unchanged', 'newerKept'] as const) {
+          progress.totals[key] += counts[key] ?? 0;
+        }
+        return;
+      }
+      const event = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
+      const live = (await ctx.reader.listByCompany(companyId)).filter(
+        (item) => !item.deleted && item.lastEvent.order < event.order,
+      );
+      for (const item of live) await bury(item, event);
+    } catch (error) {
+      if (!(error instanceof RequestFailedError)) throw error;
+      unchecked.push(companyId);
+    }
+  });
+  progress.requests.requests += ctx.api.stats.requests - before.requests;
+  progress.requests.retries += ctx.api.stats.retries - before.retries;
+  progress.requests.throttles += ctx.api.stats.throttles - before.throttles;
+  if (unchecked.length > 0) {
+    const named = unchecked.slice(0, 5).join(', ');
+    return {
+      complete: false,
+      problems: [`${unchecked.length} unlisted companies could not be checked (${named}); left as they are`],
+    };
+  }
+  return { complete: true, problems: [] };
+}
+
+/** What makes the walk incomplete, from its progress and its journal; none when complete. */
+async function incompleteness(progress: WalkProgress, ctx: WalkContext): Promise<string[]> {
+  const problems = progress.failedPages.map((failed) => `page ${failed.page}: ${failed.reason}`);
+  if (progress.failedPageCount > progress.failedPages.length) {
+    problems.push(`and ${progress.failedPageCount - progress.failedPages.length} more failed pages`);
+  }
+  const invalidPages: number[] = [];
+  for await (const page of ctx.journal.pages(progress.walkId)) {
+    if (!isComplete(page) && page.failure === undefined) invalidPages.push(page.page);
+  }
+  if (invalidPages.length > 0) {
+    problems.push(`pages with invalid items: ${invalidPages.slice(0, 20).join(', ')}`);
+  }
+  return problems;
+}

@@ -1,0 +1,174 @@
+import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
+import type { Company } from './api-schema';
+import { type CodatApi, CodatApiError, RequestFailedError } from './codat-api';
+import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
+import {
+  addRequests,
+  addTotals,
+  forEachLimit,
+  noteFailedPage,
+  type WalkProgress,
+  type WalkTotals,
+} from './progress';
+import { observedChange, type SnapshotClock, sameState, snapshotEvent } from './snapshot';
+
+/** One change a walk made (or, in a dry run, would make), for a report. */
+export interface ChangeNote {
+  kind: 'created' | 'updated' | 'tombstoned';
+  companyId: string;
+  connectionId: string;
+}
+
+/** What a walk works with: the API, the table, the journal, and its settings. */
+export interface WalkContext {
+  api: Pick<CodatApi, 'companyPages' | 'getCompany' | 'stats'>;
+  reader: Pick<ConnectionReader, 'listByCompany'>;
+  writer: Pick<ConnectionWriter, 'write'>;
+  journal: WalkJournal;
+  companies: CompanyLister;
+  clock: SnapshotClock;
+  tombstoneTtlDays: number;
+  /** Companies reconciled at once: one Query each, then their writes. */
+  concurrency: number;
+  now: () => Date;
+  onChange?: (note: ChangeNote) => void;
+}
+
+/**
+ * Brings one company's stored connections to what the API showed at `readAt`: one Query for
+ * what is stored, then a conditional write for each connection that differs. Equal items are
+ * not written, so an unchanged account costs reads only. Stored live connections the company
+ * no longer lists are returned, to be tombstoned only if the whole walk completes.
+ */
+export async function reconcileCompany(
+  company: Company,
+  readAt: Date,
+  ctx: WalkContext,
+): Promise<{ counts: Partial<WalkTotals>; absent: AbsentConnection[] }> {
+  const stored = new Map(
+    (await ctx.reader.listByCompany(company.id)).map((item) => [item.connection.id, item]),
+  );
+  const observed = snapshotEvent(ctx.clock, readAt, 'reconcile.observed');
+  const counts = { connections: 0, created: 0, updated: 0, unchanged: 0, newerKept: 0 };
+  for (const connection of company.dataConnections) {
+    counts.connections += 1;
+    const existing = stored.get(connection.id);
+    stored.delete(connection.id);
+    if (existing && sameState(existing, company, connection)) counts.unchanged += 1;
+    // A newer event is stored: the API has not caught up with it. No write could win.
+    else if (existing && existing.lastEvent.order >= observed.order) counts.newerKept += 1;
+    else {
+      const outcome = await ctx.writer.write(observedChange(company, connection, observed, ctx.now()));
+      if (outcome === 'stale') counts.newerKept += 1;
+      else if (outcome === 'duplicate') counts.unchanged += 1;
+      else {
+        const kind = existing ? 'updated' : 'created';
+        counts[kind] += 1;
+        ctx.onChange?.({ kind, companyId: company.id, connectionId: connection.id });
+      }
+    }
+  }
+  const absent = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
+  const missing = [...stored.values()].filter((item) => !item.deleted && item.lastEvent.order < absent.order);
+  return { counts, absent: missing.map((item) => ({ stored: item, event: absent })) };
+}
+
+/** Reconciles the companies of one page, a few at a time. */
+async function reconcilePage(companies: Company[], readAt: Date, ctx: WalkContext) {
+  const counts: WalkTotals = {
+    pages: 1,
+    companies: companies.length,
+    connections: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    newerKept: 0,
+    tombstoned: 0,
+    invalid: 0,
+  };
+  const absent: AbsentConnection[] = [];
+  await forEachLimit(companies, ctx.concurrency, async (company) => {
+    const result = await reconcileCompany(company, readAt, ctx);
+    addTotals(counts, result.counts);
+    absent.push(...result.absent);
+  });
+  return { counts, absent };
+}
+
+export interface WalkLimits {
+  /** Epoch ms after which no new page is started: this step's share (a Lambda invocation's time). */
+  stepDeadline: number;
+  /** The whole walk's time budget from `progress.startedAt`; spent, the walk gives up, incomplete. */
+  walkBudgetMs: number;
+  /** Called after each page, for a progress line. */
+  onPage?: (progress: WalkProgress) => void;
+}
+
+/**
+ * Reads company pages from `progress.nextPage` on, reconciles each and records it in the
+ * journal, until the listing ends or `stepDeadline` passes. A page that keeps failing after its
+ * retry budget is recorded as failed and skipped (the pages after it are still read and
+ * written, but the walk will delete nothing). An answer that no retry can mend (a wrong API key,
+ * a capped page size) ends the walk, incomplete. Storage failures are thrown.
+ */
+export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits: WalkLimits): Promise<void> {
+  const walkDeadline = Date.parse(progress.startedAt) + limits.walkBudgetMs;
+  const before = { ...ctx.api.stats };
+  try {
+    while (progress.nextPage !== null && ctx.now().getTime() < limits.stepDeadline) {
+      const first = progress.nextPage;
+      try {
+        if (ctx.now().getTime() >= walkDeadline) throw new WalkBudgetSpent(limits.walkBudgetMs);
+        for await (const page of ctx.api.companyPages({ firstPage: first, pageSize: progress.pageSize })) {
+          const readAt = ctx.now();
+          const { counts, absent } = await reconcilePage(page.companies, readAt, ctx);
+          counts.invalid = page.invalid.length;
+          const record: PageRecord = {
+            page: page.pageNumber,
+            companyIds: page.companies.map((company) => company.id),
+            absent,
+            invalid: page.invalid.length,
+          };
+          await ctx.journal.record(progress.walkId, record);
+          addTotals(progress.totals, counts);
+          progress.totalResults = page.totalResults;
+          const more = page.pageNumber * progress.pageSize < page.totalResults;
+          progress.nextPage = more ? page.pageNumber + 1 : null;
+          limits.onPage?.(progress);
+          if (!more || ctx.now().getTime() >= limits.stepDeadline) break;
+          if (ctx.now().getTime() >= walkDeadline) throw new WalkBudgetSpent(limits.walkBudgetMs);
+        }
+      } catch (error) {
+        const page = progress.nextPage ?? first;
+        if (error instanceof RequestFailedError) {
+          await failPage(progress, ctx, page, error.message);
+          // Pages after it can still be read, as far as the listing is known to go.
+          const known = progress.totalResults ?? 0;
+          progress.nextPage = page * progress.pageSize < known ? page + 1 : null;
+        } else if (error instanceof CodatApiError || error instanceof WalkBudgetSpent) {
+          await failPage(progress, ctx, page, error.message);
+          progress.nextPage = null;
+        } else throw error;
+      }
+    }
+  } finally {
+    addRequests(progress, ctx.api.stats, before);
+  }
+}
+
+class WalkBudgetSpent extends Error {
+  constructor(budgetMs: number) {
+    super(`the walk's time budget (${Math.round(budgetMs / 1000)} s) was spent before the last page`);
+  }
+}
+
+async function failPage(progress: WalkProgress, ctx: WalkContext, page: number, reason: string) {
+  noteFailedPage(progress, { page, reason });
+  await ctx.journal.record(progress.walkId, {
+    page,
+    companyIds: [],
+    absent: [],
+    invalid: 0,
+    failure: reason,
+  });
+}

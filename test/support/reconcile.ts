@@ -1,0 +1,63 @@
+import type { FakeCodatApiOptions } from '../../local/fake-codat-api/server';
+import type { CodatApiOptions } from '../../src/reconcile/codat-api';
+import { InMemoryWalkJournal } from '../../src/reconcile/journal';
+import { runWalk } from '../../src/reconcile/run-walk';
+import type { ChangeNote, WalkContext } from '../../src/reconcile/walk';
+import { apiAndClient } from './codat-api';
+import { startEmbeddedTable } from './embedded-table';
+
+/**
+ * The fake API and an embedded table, and a walk between them on the fake's clock. Every
+ * DynamoDB call is counted by command, by a middleware on the table's client, so that a test
+ * can say "this walk wrote nothing" without a mock.
+ */
+export async function startWalkHarness(
+  fakeOptions: FakeCodatApiOptions = {},
+  clientOptions: Partial<CodatApiOptions> = {},
+) {
+  const { fake, client, time } = await apiAndClient(fakeOptions, clientOptions);
+  const table = await startEmbeddedTable();
+  const calls: Record<string, number> = {};
+  table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = context.commandName ?? 'unknown';
+      calls[name] = (calls[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  let walks = 0;
+  const journal = new InMemoryWalkJournal();
+  const context = (options: { dryRun?: boolean; notes?: ChangeNote[] } = {}): WalkContext => ({
+    api: client,
+    reader: table.store,
+    writer: options.dryRun ? { write: async () => 'applied' } : table.store,
+    journal,
+    companies: table.store,
+    clock: { walkId: `test-${++walks}`, lagAllowanceMs: 5 * 60_000 },
+    tombstoneTtlDays: 30,
+    concurrency: 4,
+    now: () => new Date(time.now()),
+    onChange: (note) => options.notes?.push(note),
+  });
+  return {
+    fake,
+    client,
+    time,
+    table,
+    /** DynamoDB calls by command name since the last `resetCalls()`. */
+    calls,
+    resetCalls: () => {
+      for (const key of Object.keys(calls)) delete calls[key];
+      fake.log.clear();
+    },
+    walk: (options: { pageSize?: number; dryRun?: boolean; notes?: ChangeNote[] } = {}) =>
+      runWalk(context(options), { pageSize: options.pageSize ?? 10 }),
+    close: async () => {
+      await fake.close();
+      await table.close();
+    },
+  };
+}
+
+export type WalkHarness = Awaited<ReturnType<typeof startWalkHarness>>;
