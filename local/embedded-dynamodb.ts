@@ -59,24 +59,37 @@ export async function startEmbeddedDynamoDb(
   };
 }
 
-/** Creates the Connection table as the stack defines it, unless it exists already. */
-export async function ensureConnectionTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/** A table's key, as `CreateTable` takes it: a partition key and a sort key. */
+export interface TableKey {
+  partitionKey: string;
+  sortKey: string;
+  /** @default 'S' */
+  sortKeyType?: 'S' | 'N';
+}
+
+/** Creates an on-demand table with `key`, unless it exists already. */
+export async function ensureTable(client: DynamoDBClient, tableName: string, key: TableKey): Promise<void> {
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: [
-          { AttributeName: CONNECTION_TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: CONNECTION_TABLE.sortKey, KeyType: 'RANGE' },
+          { AttributeName: key.partitionKey, KeyType: 'HASH' },
+          { AttributeName: key.sortKey, KeyType: 'RANGE' },
         ],
         AttributeDefinitions: [
-          { AttributeName: CONNECTION_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: CONNECTION_TABLE.sortKey, AttributeType: 'S' },
+          { AttributeName: key.partitionKey, AttributeType: 'S' },
+          { AttributeName: key.sortKey, AttributeType: key.sortKeyType ?? 'S' },
         ],
       }),
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+}
+
+/** Creates the Connection table as the stack defines it, unless it exists already. */
+export function ensureConnectionTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return ensureTable(client, tableName, CONNECTION_TABLE);
 }

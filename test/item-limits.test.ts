@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { buildUpdate, storedItem } from '../src/connection/dynamodb-store';
+import { buildUpdate, storedItem } from '../src/connection/dynamodb-item';
 import { itemBytes, itemLimitProblems, MAX_ITEM_BYTES } from '../src/connection/item-limits';
 import type { ConnectionChange } from '../src/connection/store';
 import { changeOf } from './support/changes';

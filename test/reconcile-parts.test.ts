@@ -1,4 +1,4 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../local/embedded-dynamodb';
 import { DynamoDbWalkJournal, JOURNAL_TABLE } from '../src/reconcile/dynamodb-journal';
 import { endpointHealth } from '../src/reconcile/endpoint-health';
 import type { PageRecord } from '../src/reconcile/journal';
@@ -39,20 +39,7 @@ describe('the DynamoDB walk journal, on the embedded DynamoDB', () => {
   it('gives back a walk’s pages in page order, a page recorded twice once, and no other walk’s', async () => {
     const database = await startEmbeddedTable();
     const tableName = 'journal';
-    await database.client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [
-          { AttributeName: JOURNAL_TABLE.partitionKey, KeyType: 'HASH' },
-          { AttributeName: JOURNAL_TABLE.sortKey, KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: JOURNAL_TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: JOURNAL_TABLE.sortKey, AttributeType: 'N' },
-        ],
-      }),
-    );
+    await ensureTable(database.client, tableName, { ...JOURNAL_TABLE, sortKeyType: 'N' });
     const journal = new DynamoDbWalkJournal(database.client, tableName);
     const page = (n: number, failure?: string): PageRecord => ({
       page: n,

@@ -47,23 +47,28 @@ export interface WalkProgress {
 /** At most this many failed pages are named; the count says how many there were. */
 const MAX_FAILED_PAGES_NAMED = 20;
 
+/** Totals with every count at zero. */
+export function emptyTotals(): WalkTotals {
+  return {
+    pages: 0,
+    companies: 0,
+    connections: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    newerKept: 0,
+    tombstoned: 0,
+    invalid: 0,
+  };
+}
+
 export function newProgress(walkId: string, startedAt: Date, pageSize: number): WalkProgress {
   return {
     walkId,
     startedAt: startedAt.toISOString(),
     pageSize,
     nextPage: 1,
-    totals: {
-      pages: 0,
-      companies: 0,
-      connections: 0,
-      created: 0,
-      updated: 0,
-      unchanged: 0,
-      newerKept: 0,
-      tombstoned: 0,
-      invalid: 0,
-    },
+    totals: emptyTotals(),
     requests: { requests: 0, retries: 0, throttles: 0 },
     failedPages: [],
     failedPageCount: 0,

@@ -5,6 +5,7 @@ import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
 import {
   addRequests,
   addTotals,
+  emptyTotals,
   forEachLimit,
   noteFailedPage,
   type WalkProgress,
@@ -75,17 +76,7 @@ export async function reconcileCompany(
 
 /** Reconciles the companies of one page, a few at a time. */
 async function reconcilePage(companies: Company[], readAt: Date, ctx: WalkContext) {
-  const counts: WalkTotals = {
-    pages: 1,
-    companies: companies.length,
-    connections: 0,
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    newerKept: 0,
-    tombstoned: 0,
-    invalid: 0,
-  };
+  const counts: WalkTotals = { ...emptyTotals(), pages: 1, companies: companies.length };
   const absent: AbsentConnection[] = [];
   await forEachLimit(companies, ctx.concurrency, async (company) => {
     const result = await reconcileCompany(company, readAt, ctx);
