@@ -3,18 +3,11 @@ import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { sampleEvent } from '../local/sample-events';
 import { startLocalServer } from '../local/server';
 import type { StoredConnection } from '../src/connection/store';
+import { ENGINES } from './support/engines';
 import { type ReceiverHarness, startReceiverHarness } from './support/receiver-harness';
 import { postSigned } from './support/signed-request';
 
 let harness: ReceiverHarness;
-
-beforeAll(async () => {
-  harness = await startReceiverHarness();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
 
 const send = (event: unknown) => postSigned(harness.server.webhookUrl, harness.secret, JSON.stringify(event));
 
@@ -42,7 +35,15 @@ async function companyWithTwoConnections(generatedDate = '2026-11-28T10:00:00Z')
   return { companyId, connectionIds };
 }
 
-describe('company.deleted, end to end over the local server', () => {
+describe.each(ENGINES)('company.deleted, end to end over the local server, on %s', (engine) => {
+  beforeAll(async () => {
+    harness = await startReceiverHarness(engine);
+  });
+
+  afterAll(async () => {
+    await harness.close();
+  });
+
   it('makes a tombstone of every connection of the company and says how many', async () => {
     const { companyId } = await companyWithTwoConnections();
     const event = companyDeleted(companyId, '2026-11-28T11:00:00Z');

@@ -2,17 +2,10 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ChangeNote } from '../src/reconcile/walk';
 import { changeOf } from './support/changes';
+import { ENGINES } from './support/engines';
 import { startWalkHarness, type WalkHarness } from './support/reconcile';
 
 let harness: WalkHarness;
-
-beforeEach(async () => {
-  harness = await startWalkHarness({ accountOptions: { companies: 25, connectionsPerCompany: 2 } });
-});
-
-afterEach(async () => {
-  await harness.close();
-});
 
 async function items() {
   const { Items = [] } = await harness.table.client.send(
@@ -27,7 +20,19 @@ const firstCompany = () => {
   return company;
 };
 
-describe('a reconciliation walk, against the fake API over loopback and the embedded DynamoDB', () => {
+describe.each(ENGINES)('a reconciliation walk, against the fake API over loopback, on %s', (engine) => {
+  beforeEach(async () => {
+    harness = await startWalkHarness(
+      { accountOptions: { companies: 25, connectionsPerCompany: 2 } },
+      {},
+      engine,
+    );
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
   it('creates every connection of an account read over several pages, one request a page', async () => {
     const outcome = await harness.walk({ pageSize: 10 });
 

@@ -4,19 +4,20 @@ import { InMemoryWalkJournal } from '../../src/reconcile/journal';
 import { runWalk } from '../../src/reconcile/run-walk';
 import type { ChangeNote, WalkContext } from '../../src/reconcile/walk';
 import { apiAndClient } from './codat-api';
-import { startEmbeddedTable } from './embedded-table';
+import { type Engine, startTable } from './embedded-table';
 
 /**
- * The fake API and an embedded table, and a walk between them on the fake's clock. Every
+ * The fake API and a table on `engine`, and a walk between them on the fake's clock. Every
  * DynamoDB call is counted by command, by a middleware on the table's client, so that a test
  * can say "this walk wrote nothing" without a mock.
  */
 export async function startWalkHarness(
   fakeOptions: FakeCodatApiOptions = {},
   clientOptions: Partial<CodatApiOptions> = {},
+  engine: Engine = 'dynalite',
 ) {
   const { fake, client, time } = await apiAndClient(fakeOptions, clientOptions);
-  const table = await startEmbeddedTable();
+  const table = await startTable(engine);
   const calls: Record<string, number> = {};
   table.client.middlewareStack.add(
     (next, context) => async (args) => {
