@@ -70,3 +70,27 @@ export function sampleEvent(options: SampleEventOptions) {
     },
   };
 }
+
+/**
+ * A company event (`company.created`, `company.deleted`) as Codat sends it: the payload is the
+ * company itself, with no `referenceCompany`.
+ */
+export function sampleCompanyEvent(
+  options: Pick<SampleEventOptions, 'eventType' | 'eventId' | 'companyId' | 'generatedDate'>,
+) {
+  const companyId = options.companyId ?? SAMPLE_COMPANY_ID;
+  return {
+    id: options.eventId ?? randomUUID(),
+    eventType: options.eventType,
+    generatedDate: options.generatedDate ?? new Date().toISOString(),
+    payload: {
+      id: companyId,
+      name: 'Toft stores',
+      description: null,
+      platform: '',
+      redirect: `https://link.codat.io/company/${companyId}`,
+      created: '2022-10-27T09:53:29Z',
+      dataConnections: [],
+    },
+  };
+}

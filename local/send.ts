@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_LOCAL_PORT, WEBHOOK_PATH } from '../src/defaults';
 import { signDelivery } from '../src/webhook/sign';
 import { parseCommandLine, usageError } from './command-line';
-import { sampleEvent } from './sample-events';
+import { sampleCompanyEvent, sampleEvent } from './sample-events';
 
 const USAGE = `Usage: npm run send -- <eventType> [options]
        npm run send -- --again
@@ -12,6 +12,7 @@ Signs a realistic Codat event with the local secret, posts it to the local recei
 the answer.
 
   <eventType>              connection.created|connected|disconnected|reconnected|failed|deleted,
+                           company.deleted (tombstones every connection of --company),
                            or any other type (answered "ignored")
   --company <id>           company id (default: the sample company)
   --connection <id>        connection id (default: the sample connection)
@@ -53,13 +54,19 @@ function newDelivery(
   values: Record<string, string | boolean | undefined>,
   dataDir: string,
 ): Delivery {
-  const event = sampleEvent({
+  const common = {
     eventType,
     companyId: values.company as string | undefined,
-    connectionId: values.connection as string | undefined,
-    status: values.status as string | undefined,
     generatedDate: values.generated as string | undefined,
-  });
+  };
+  // Company events carry the company itself as their payload; connection events a connection.
+  const event = eventType.startsWith('company.')
+    ? sampleCompanyEvent(common)
+    : sampleEvent({
+        ...common,
+        connectionId: values.connection as string | undefined,
+        status: values.status as string | undefined,
+      });
   const body = JSON.stringify(event);
   const headers = { ...signDelivery(readSecret(dataDir), body, { id: `msg_${event.id}` }) };
   const port = process.env.PORT ?? String(DEFAULT_LOCAL_PORT);
