@@ -22,7 +22,7 @@ import type {
 } from './store';
 import { CONNECTION_TABLE } from './table';
 
-const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
+const { partitionKey, sortKey } = CONNECTION_TABLE;
 
 /**
  * Time limits for every AWS call on the delivery path. `throwOnRequestTimeout` matters: without
