@@ -8,12 +8,11 @@ import {
   paginateScan,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { UnstorableChangeError } from '../errors';
 import { tombstoneOf } from './connection-change';
 import { storageError } from './dynamodb-errors';
 import { itemLimitProblems } from './item-limits';
-import type { Connection } from './schema';
 import type {
   CompanyLister,
   CompanyTombstone,
@@ -23,6 +22,7 @@ import type {
   StoredConnection,
   WriteOutcome,
 } from './store';
+import { CONNECTION_FIELDS, toStoredConnection } from './stored-item';
 import { CONNECTION_TABLE } from './table';
 
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
@@ -44,21 +44,6 @@ export const AWS_REQUEST_HANDLER = {
 export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
 }
-
-/** Connection fields stored as top-level attributes; `id` is the sort key. */
-const CONNECTION_FIELDS = [
-  'integrationId',
-  'integrationKey',
-  'sourceId',
-  'sourceType',
-  'platformName',
-  'linkUrl',
-  'status',
-  'lastSync',
-  'created',
-  'dataConnectionErrors',
-  'connectionInfo',
-] as const satisfies readonly Exclude<keyof Connection, 'id'>[];
 
 /** The attributes one change writes; `undefined` means the attribute is removed. */
 function itemAttributes(change: ConnectionChange): Record<string, unknown> {
@@ -126,30 +111,6 @@ export function buildUpdate(tableName: string, change: ConnectionChange) {
     ExpressionAttributeValues: values,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   });
-}
-
-function toStoredConnection(item: Record<string, AttributeValue>): StoredConnection {
-  // Numbers come back as JavaScript numbers, as JSON.parse read them on the way in.
-  const record = unmarshall(item, { wrapNumbers: Number });
-  const connection: Record<string, unknown> = { id: record[sortKey] };
-  for (const field of CONNECTION_FIELDS) {
-    if (field in record) connection[field] = record[field];
-  }
-  return {
-    companyId: record[partitionKey],
-    company: { name: record.companyName, ...(record.companyTags ? { tags: record.companyTags } : {}) },
-    connection: connection as Connection,
-    lastEvent: {
-      id: record.lastEventId,
-      type: record.lastEventType,
-      generatedDate: record.lastEventGeneratedDate,
-      order: record.eventOrder,
-    },
-    deleted: record.deleted === true,
-    ...(record[expiryAttribute] !== undefined ? { expiresAt: Number(record[expiryAttribute]) } : {}),
-    storedAt: record.storedAt,
-    firstStoredAt: record.firstStoredAt,
-  };
 }
 
 export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
