@@ -22,10 +22,20 @@ import type {
   StoredConnection,
   WriteOutcome,
 } from './store';
-import { CONNECTION_FIELDS, toStoredConnection } from './stored-item';
+import {
+  type DynamoDbConnectionStoreOptions,
+  itemAttributes,
+  newImageOf,
+  storedItem,
+  toStoredConnection,
+} from './stored-item';
+
+export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item';
+export { storedItem } from './stored-item';
+
 import { CONNECTION_TABLE } from './table';
 
-const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
+const { partitionKey, sortKey } = CONNECTION_TABLE;
 
 /**
  * Time limits for every AWS call on the delivery path. `throwOnRequestTimeout` matters: without
@@ -43,38 +53,6 @@ export const AWS_REQUEST_HANDLER = {
  */
 export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
-}
-
-/** The attributes one change writes; `undefined` means the attribute is removed. */
-function itemAttributes(change: ConnectionChange): Record<string, unknown> {
-  const attributes: Record<string, unknown> = {};
-  for (const field of CONNECTION_FIELDS) attributes[field] = change.connection[field];
-  return {
-    ...attributes,
-    companyName: change.company.name,
-    companyTags: change.company.tags ?? undefined,
-    lastEventId: change.event.id,
-    lastEventType: change.event.type,
-    lastEventGeneratedDate: change.event.generatedDate,
-    eventOrder: change.event.order,
-    deleted: change.deleted,
-    [expiryAttribute]: change.expiresAt,
-    storedAt: change.receivedAt,
-  };
-}
-
-/**
- * The whole item the write of `change` leaves, as plain values (`undefined` for removed
- * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
- * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
- */
-export function storedItem(change: ConnectionChange): Record<string, unknown> {
-  return {
-    [partitionKey]: change.companyId,
-    [sortKey]: change.connection.id,
-    ...itemAttributes(change),
-    firstStoredAt: change.receivedAt,
-  };
 }
 
 /**
@@ -117,6 +95,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly options: DynamoDbConnectionStoreOptions = {},
   ) {}
 
   async write(change: ConnectionChange): Promise<WriteOutcome> {
@@ -126,7 +105,16 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change);
     try {
-      await this.client.send(update);
+      if (!this.options.onApplied) {
+        await this.client.send(update);
+        return 'applied';
+      }
+      update.input.ReturnValues = 'ALL_OLD';
+      const { Attributes } = await this.client.send(update);
+      this.options.onApplied({
+        ...(Attributes ? { oldImage: Attributes } : {}),
+        newImage: newImageOf(change, Attributes),
+      });
       return 'applied';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) {

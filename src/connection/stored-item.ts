@@ -1,14 +1,14 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Connection } from './schema';
-import type { StoredConnection } from './store';
+import type { ConnectionChange, StoredConnection } from './store';
 import { CONNECTION_TABLE } from './table';
 
 /**
- * How a stored item reads back as a `StoredConnection`, apart from the DynamoDB client: the
- * store's reads and the change events (issue 11), which get the same items as stream images,
- * share it. Only types come from the client package, so a bundle that imports this carries
- * util-dynamodb alone.
+ * The item a change writes, and how a stored item reads back as a `StoredConnection`, apart
+ * from the DynamoDB client: the store and the change events (which get the same items as
+ * stream images) share it. Only types come from the client package, so a bundle that imports
+ * this carries util-dynamodb alone.
  */
 
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
@@ -27,6 +27,63 @@ export const CONNECTION_FIELDS = [
   'dataConnectionErrors',
   'connectionInfo',
 ] as const satisfies readonly Exclude<keyof Connection, 'id'>[];
+
+/** The attributes one change writes; `undefined` means the attribute is removed. */
+export function itemAttributes(change: ConnectionChange): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const field of CONNECTION_FIELDS) attributes[field] = change.connection[field];
+  return {
+    ...attributes,
+    companyName: change.company.name,
+    companyTags: change.company.tags ?? undefined,
+    lastEventId: change.event.id,
+    lastEventType: change.event.type,
+    lastEventGeneratedDate: change.event.generatedDate,
+    eventOrder: change.event.order,
+    deleted: change.deleted,
+    [expiryAttribute]: change.expiresAt,
+    storedAt: change.receivedAt,
+  };
+}
+
+/**
+ * The whole item the write of `change` leaves, as plain values (`undefined` for removed
+ * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
+ * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
+ */
+export function storedItem(change: ConnectionChange): Record<string, unknown> {
+  return {
+    [partitionKey]: change.companyId,
+    [sortKey]: change.connection.id,
+    ...itemAttributes(change),
+    firstStoredAt: change.receivedAt,
+  };
+}
+
+/** The item before and after one applied write, as a DynamoDB stream's NEW_AND_OLD_IMAGES has them. */
+export interface AppliedWrite {
+  oldImage?: Record<string, AttributeValue>;
+  newImage: Record<string, AttributeValue>;
+}
+
+export interface DynamoDbConnectionStoreOptions {
+  /**
+   * Called after each applied write with the item's images, for a database with no stream (the
+   * local run). The old image is DynamoDB's own (`ReturnValues: ALL_OLD`, so no other write can
+   * slip in between); the new one is the item the write leaves, built as the write builds it.
+   * @default - none: the write asks for nothing back, as in Lambda
+   */
+  onApplied?: (write: AppliedWrite) => void;
+}
+
+/** The item a write of `change` leaves, given the item before it. */
+export function newImageOf(change: ConnectionChange, old: Record<string, AttributeValue> | undefined) {
+  const item = { ...storedItem(change), firstStoredAt: old?.firstStoredAt?.S ?? change.receivedAt };
+  return marshall(item, { removeUndefinedValues: true, allowImpreciseNumbers: true }) as Record<
+    string,
+    AttributeValue
+  >;
+}
 
 /** A stored item (a GetItem or Query result, or a stream image) as the domain sees it. */
 export function toStoredConnection(item: Record<string, AttributeValue>): StoredConnection {
