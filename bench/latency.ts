@@ -7,8 +7,7 @@ import { apiGatewayEvent } from '../local/api-gateway-event';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { lambdaContext } from '../local/lambda-context';
-import { buildUpdate } from '../src/connection/dynamodb-item';
-import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { buildUpdate, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { createReceiver } from '../src/webhook/receiver';
 import { changeOf, newDelivery, percentile, receiverDefaults, silentLogger } from './support';
 

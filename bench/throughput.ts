@@ -5,7 +5,7 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { startLocalServer } from '../local/server';
-import { buildUpdate } from '../src/connection/dynamodb-item';
+import { buildUpdate } from '../src/connection/dynamodb-store';
 import { DEFAULT_LOCAL_TABLE_NAME } from '../src/defaults';
 import { BENCH_SECRET, changeOf, newDelivery, silentLogger } from './support';
 

@@ -20,4 +20,9 @@ new ConnectionsStack(app, `CodatConnections-${stage}`, {
   allowedSourceIps: allowedSourceIpsFromContext(context('allowedSourceIps')),
   // Checked by the stack, which reads 'off' as no schedule.
   reconcileSchedule: context('reconcileSchedule') as string | undefined,
+  // Checked by the stack, as above.
+  changeEvents: {
+    archiveDays: context('eventArchiveDays') as number | undefined,
+    notifyEmail: context('notifyEmail') as string | undefined,
+  },
 });

@@ -3,12 +3,13 @@ import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cd
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
 import { DEFAULT_TOMBSTONE_TTL_DAYS, WEBHOOK_PATH } from '../src/defaults';
+import { ChangeEvents, type ChangeEventsProps } from './change-events';
 import {
   alarmEmailFromContext,
   allowedSourceIpsFromContext,
@@ -18,6 +19,7 @@ import {
 } from './context';
 import { Monitoring } from './monitoring';
 import { NodeFunction } from './node-function';
+import { ReadApi } from './read-api';
 import { Reconciler } from './reconciler';
 import { STAGE_SETTINGS, type Stage } from './stage';
 
@@ -60,11 +62,15 @@ export interface ConnectionsStackProps extends StackProps {
    * @default 'rate(1 day)'
    */
   readonly reconcileSchedule?: string;
+
+  /** The change events' `archiveDays` (default 90) and `notifyEmail` (default none). */
+  readonly changeEvents?: Pick<ChangeEventsProps, 'archiveDays' | 'notifyEmail'>;
 }
 
 /**
  * Codat connection webhooks in, one DynamoDB row per connection out:
- * HTTP API `POST /webhooks/codat` → Lambda (verify, validate, one conditional write) → table.
+ * HTTP API `POST /webhooks/codat` → Lambda (verify, validate, one conditional write) → table;
+ * its stream → change events on a bus of its own; IAM-authorized read routes on the same API.
  */
 export class ConnectionsStack extends Stack {
   constructor(scope: Construct, id: string, props: ConnectionsStackProps = {}) {
@@ -88,6 +94,8 @@ export class ConnectionsStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: CONNECTION_TABLE.expiryAttribute,
+      // Every applied change, whoever wrote it, becomes a change event (lib/change-events.ts).
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: settings.removalPolicy,
       deletionProtection: settings.tableDeletionProtection,
     });
@@ -184,6 +192,10 @@ export class ConnectionsStack extends Stack {
       alarmEmail,
       noDeliveriesAlarmMinutes,
     });
+
+    new ReadApi(this, 'ReadApi', { stage, settings, api, table });
+    const events = { stage, settings, table, alarmTopic: monitoring.topic, ...props.changeEvents };
+    new ChangeEvents(this, 'ChangeEvents', events);
 
     const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
     const reconciler = new Reconciler(this, 'Reconciler', {

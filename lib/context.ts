@@ -114,3 +114,28 @@ export function reconcileScheduleFromContext(value: unknown): string | undefined
   }
   return value;
 }
+
+/** Reads the optional `notifyEmail` context value: the example consumer's address. */
+export function notifyEmailFromContext(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new Error(
+      `Context value notifyEmail must be one e-mail address, but is ${JSON.stringify(value)}. ` +
+        'Pass -c notifyEmail=team@example.com to be mailed when a connection becomes Unlinked or Deauthorized, or fails.',
+    );
+  }
+  return value;
+}
+
+/** Reads the optional `eventArchiveDays` context value: days the bus's archive keeps change events. */
+export function eventArchiveDaysFromContext(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const days = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
+    throw new Error(
+      `Context value eventArchiveDays must be a whole number of days, at least 1, but is ${JSON.stringify(value)}. ` +
+        'Pass -c eventArchiveDays=365.',
+    );
+  }
+  return days;
+}

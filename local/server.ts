@@ -9,13 +9,18 @@ import {
   DEFAULT_TOMBSTONE_TTL_DAYS,
   WEBHOOK_PATH,
 } from '../src/defaults';
+import { json } from '../src/http/answers';
 import { createConnectionReader } from '../src/http/read-connections';
 import { createLogger, type Logger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
+import { type LocalChangeEvent, localChangeStream } from './change-stream';
 import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { httpApi } from './lambda-http';
+
+/** Where the local server serves the latest change events (the stack puts them on its bus). */
+export const LOCAL_EVENTS_PATH = '/events';
 
 export interface LocalServerOptions {
   /** @default DEFAULT_LOCAL_PORT (3000); 0 picks a free port */
@@ -39,12 +44,19 @@ export interface LocalServerOptions {
   tombstoneTtlDays?: number;
   /** @default a Powertools Logger at the level of POWERTOOLS_LOG_LEVEL or LOG_LEVEL (info) */
   logger?: Logger;
+  /**
+   * Called with each change event, built by the publisher's own code from each applied write.
+   * @default - none; `GET /events` serves the latest ones either way
+   */
+  onChangeEvent?: (event: LocalChangeEvent) => void;
 }
 
 export interface LocalServer {
   url: string;
   webhookUrl: string;
   dynamoDbEndpoint: string;
+  /** Resolves once every change event of the writes so far has been built. */
+  changeEventsSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,7 +71,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const endpoint = options.dynamoDbEndpoint ?? (embedded?.endpoint as string);
   const client = localDynamoDbClient(endpoint);
   await ensureConnectionTable(client, tableName);
-  const store = new DynamoDbConnectionStore(client, tableName);
+  // The event itself is printed: the publisher's own info line would only repeat it.
+  const quiet = ['DEBUG', 'INFO', 'TRACE'].includes(logger.getLevelName());
+  const changes = localChangeStream({
+    logger: quiet ? logger.createChild({ logLevel: 'WARN' }) : logger,
+    onEvent: options.onChangeEvent,
+  });
+  const store = new DynamoDbConnectionStore(client, tableName, { onApplied: changes.onApplied });
 
   const receiver = createReceiver({
     writer: store,
@@ -73,6 +91,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       { method: 'POST', path: WEBHOOK_PATH, handler: receiver },
       { method: 'GET', path: '/companies/{companyId}/connections', handler: reader },
       { method: 'GET', path: '/companies/{companyId}/connections/{connectionId}', handler: reader },
+      {
+        method: 'GET',
+        path: LOCAL_EVENTS_PATH,
+        handler: async () => {
+          await changes.settled();
+          return json(200, { events: changes.events() });
+        },
+      },
     ],
     { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, timeoutMs: DEFAULT_LOCAL_TIMEOUT_MS },
   );
@@ -93,7 +119,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url,
     webhookUrl: `${url}${WEBHOOK_PATH}`,
     dynamoDbEndpoint: endpoint,
+    changeEventsSettled: () => changes.settled(),
     close: async () => {
+      await changes.settled();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       client.destroy();

@@ -9,15 +9,17 @@ import {
   WEBHOOK_PATH,
 } from '../src/defaults';
 import { createLogger } from '../src/observability/powertools';
+import { LOCAL_EVENTS_KEPT } from './change-stream';
 import { parseCommandLine } from './command-line';
 import { localSigningSecret } from './local-secret';
-import { startLocalServer } from './server';
+import { LOCAL_EVENTS_PATH, startLocalServer } from './server';
 
 const USAGE = `Usage: npm start [-- -h | --help]
 
 Serves the webhook receiver (POST ${WEBHOOK_PATH}) and the read routes on this machine, over an
-embedded DynamoDB kept in the data folder: no AWS account, Docker or Java needed. Configured by
-environment variables:
+embedded DynamoDB kept in the data folder: no AWS account, Docker or Java needed. Each applied
+change prints its change event on stderr (one JSON line) and is kept on GET ${'/events'}.
+Configured by environment variables:
 
   PORT                port to listen on (default ${DEFAULT_LOCAL_PORT})
   HOST                address to listen on (default 127.0.0.1)
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
     signingSecret: secret,
     tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
     logger: createLogger({ stage: 'local', logLevel: env.LOG_LEVEL }),
+    // One JSON line per change event, as an EventBridge target would receive it.
+    onChangeEvent: (event) => process.stderr.write(`${JSON.stringify(event)}\n`),
   });
   const secretFile = resolve(dataDir, 'webhook-secret');
   const secretLine =
@@ -84,7 +88,8 @@ async function main(): Promise<void> {
       `Codat webhook receiver listening on ${server.webhookUrl}`,
       `  ${secretLine}`,
       `  DynamoDB: ${server.dynamoDbEndpoint}${env.DYNAMODB_ENDPOINT ? '' : ` (embedded, data in ${resolve(dataDir, 'dynamodb')})`}, table ${env.TABLE_NAME}`,
-      `  stored connections: ${server.url}/companies/{companyId}/connections[/{connectionId}]`,
+      `  stored connections: ${server.url}/companies/{companyId}/connections[/{connectionId}][?includeDeleted=true]`,
+      `  change events: printed below as JSON lines, and the latest ${LOCAL_EVENTS_KEPT} on ${server.url}${LOCAL_EVENTS_PATH}`,
       '  try, in another terminal: npm run send -- connection.connected',
       '  fill it from the Codat API: CODAT_API_KEY=... npm run reconcile (see npm run reconcile -- --help)',
       '',

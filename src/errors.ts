@@ -97,3 +97,15 @@ export class SourceNotAllowedError extends Error {
     super(`source address ${sourceIp || '(unknown)'} is not in the allow-list`);
   }
 }
+
+/** EventBridge refused one or more change events (PutEvents answers 200 with per-entry errors). */
+export class PublishFailedError extends Error {
+  override readonly name = 'PublishFailedError';
+  constructor(readonly failures: { changeId: string; errorCode: string; errorMessage: string }[]) {
+    super(
+      `EventBridge refused ${failures.length} change event(s): ${failures
+        .map((failure) => `${failure.changeId} ${failure.errorCode}: ${failure.errorMessage}`)
+        .join('; ')}`,
+    );
+  }
+}

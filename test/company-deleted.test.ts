@@ -21,8 +21,11 @@ function companyDeleted(companyId: string, generatedDate: string, id = randomUUI
   };
 }
 
+/** Every stored connection of the company, tombstones included. */
 async function storedOf(companyId: string): Promise<StoredConnection[]> {
-  const response = await fetch(`${harness.server.url}/companies/${companyId}/connections`);
+  const response = await fetch(
+    `${harness.server.url}/companies/${companyId}/connections?includeDeleted=true`,
+  );
   return ((await response.json()) as { connections: StoredConnection[] }).connections;
 }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { buildUpdate, storedItem } from '../src/connection/dynamodb-item';
+import { buildUpdate } from '../src/connection/dynamodb-store';
 import { itemBytes, itemLimitProblems, MAX_ITEM_BYTES } from '../src/connection/item-limits';
 import type { ConnectionChange } from '../src/connection/store';
+import { storedItem } from '../src/connection/stored-item';
 import { changeOf } from './support/changes';
 import { DYNAMODB_LOCAL_AVAILABLE, type EmbeddedTable, startTable } from './support/engines';
 

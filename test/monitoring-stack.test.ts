@@ -51,6 +51,8 @@ describe('the alarms', () => {
 
   it('watch 5xx answers, function errors and throttles, DynamoDB write throttles and errors, and 401 bursts', () => {
     expect(Object.keys(devAlarms).sort()).toEqual([
+      'ChangeEventsBehind',
+      'ChangeEventsFailed',
       'FunctionErrors',
       'FunctionThrottles',
       'ReconcileFailed',
@@ -122,6 +124,8 @@ describe('the alarms', () => {
       Unauthorized: 20,
       ReconcileFailed: 1,
       WebhookEndpointDisabled: 1,
+      ChangeEventsFailed: 1,
+      ChangeEventsBehind: 15 * 60_000,
     });
     expect(thresholds(devAlarms)).toEqual({
       ServerErrors: 5,
@@ -133,6 +137,8 @@ describe('the alarms', () => {
       // One failed walk or one disabled endpoint is worth a look in any stage.
       ReconcileFailed: 1,
       WebhookEndpointDisabled: 1,
+      ChangeEventsFailed: 1,
+      ChangeEventsBehind: 15 * 60_000,
     });
   });
 
@@ -215,9 +221,10 @@ describe('the stages', () => {
         (group) => (group.Properties as { RetentionInDays: number }).RetentionInDays,
       );
 
-    // The receiver, the API access logs, the three reconciler functions and its state machine.
-    expect(retention(devTemplate)).toEqual(Array(6).fill(14));
-    expect(retention(prodTemplate)).toEqual(Array(6).fill(365));
+    // The receiver, the API access logs, the three reconciler functions and its state machine,
+    // the read function and the change-event publisher.
+    expect(retention(devTemplate)).toEqual(Array(8).fill(14));
+    expect(retention(prodTemplate)).toEqual(Array(8).fill(365));
   });
 
   it('keep the log groups of prod when the stack goes, and let those of dev go with it', () => {

@@ -29,7 +29,11 @@ describe('the AWS Solutions checks', () => {
 
   it('find nothing unacknowledged with every optional alarm and subscription on', () => {
     expect(
-      unacknowledgedFindings('prod', { alarmEmail: 'oncall@example.com', noDeliveriesAlarmMinutes: 60 }),
+      unacknowledgedFindings('prod', {
+        alarmEmail: 'oncall@example.com',
+        noDeliveriesAlarmMinutes: 60,
+        changeEvents: { notifyEmail: 'team@example.com' },
+      }),
     ).toEqual([]);
   });
 

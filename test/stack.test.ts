@@ -213,12 +213,14 @@ describe('ConnectionsStack', () => {
   });
 
   describe('the HTTP API', () => {
-    it('routes POST /webhooks/codat, and nothing else, to the function with payload format 2.0', () => {
-      template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
-      const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration');
+    it('routes POST /webhooks/codat, unauthenticated but for its signature, to the function with payload format 2.0', () => {
+      // The webhook route, and the two IAM-authorized read routes (test/change-events-stack.test.ts).
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+      const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration', 'ApiPOSTwebhookscodat');
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         ApiId: { Ref: api.id },
         RouteKey: 'POST /webhooks/codat',
+        AuthorizationType: 'NONE',
         Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration.id }]] },
       });
       template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {

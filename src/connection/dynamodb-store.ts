@@ -1,15 +1,17 @@
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DynamoDBClient,
   type DynamoDBClientConfig,
   GetItemCommand,
   paginateQuery,
   paginateScan,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { UnstorableChangeError } from '../errors';
 import { tombstoneOf } from './connection-change';
 import { storageError } from './dynamodb-errors';
-import { buildUpdate, storedItem, toStoredConnection } from './dynamodb-item';
 import { itemLimitProblems } from './item-limits';
 import type {
   CompanyLister,
@@ -20,7 +22,17 @@ import type {
   StoredConnection,
   WriteOutcome,
 } from './store';
+import {
+  type DynamoDbConnectionStoreOptions,
+  itemAttributes,
+  newImageOf,
+  storedItem,
+  toStoredConnection,
+} from './stored-item';
+
 import { CONNECTION_TABLE } from './table';
+
+export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item';
 
 const { partitionKey, sortKey } = CONNECTION_TABLE;
 
@@ -42,10 +54,47 @@ export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoD
   return new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
 }
 
+/**
+ * Builds the one conditional UpdateItem of a change: it sets every attribute the event
+ * carries, removes those it leaves out (so the item is the event's state, not a blend), and
+ * applies only when the stored event is older.
+ */
+export function buildUpdate(tableName: string, change: ConnectionChange) {
+  const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
+  const values: Record<string, AttributeValue> = {
+    ':order': { S: change.event.order },
+    ':receivedAt': { S: change.receivedAt },
+  };
+  const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
+  const remove: string[] = [];
+  Object.entries(itemAttributes(change)).forEach(([attribute, value], index) => {
+    names[`#a${index}`] = attribute;
+    if (value === undefined) {
+      remove.push(`#a${index}`);
+    } else {
+      // A number beyond 2^53 has lost its exact value in JSON.parse already; it is stored as
+      // parsed rather than refused, since refusing would have the provider retry it for days.
+      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true, allowImpreciseNumbers: true })
+        .value as AttributeValue;
+      set.push(`#a${index} = :a${index}`);
+    }
+  });
+  return new UpdateItemCommand({
+    TableName: tableName,
+    Key: { [partitionKey]: { S: change.companyId }, [sortKey]: { S: change.connection.id } },
+    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+    ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  });
+}
+
 export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly options: DynamoDbConnectionStoreOptions = {},
   ) {}
 
   async write(change: ConnectionChange): Promise<WriteOutcome> {
@@ -55,7 +104,16 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change);
     try {
-      await this.client.send(update);
+      if (!this.options.onApplied) {
+        await this.client.send(update);
+        return 'applied';
+      }
+      update.input.ReturnValues = 'ALL_OLD';
+      const { Attributes } = await this.client.send(update);
+      this.options.onApplied({
+        ...(Attributes ? { oldImage: Attributes } : {}),
+        newImage: newImageOf(change, Attributes),
+      });
       return 'applied';
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) {

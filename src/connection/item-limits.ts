@@ -165,7 +165,7 @@ function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; s
  * range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them outside keys.
  *
  * `item` is the whole item one write stores, as plain values: the key attributes, the
- * attributes of the change and `firstStoredAt` (see `storedItem` in dynamodb-store.ts).
+ * attributes of the change and `firstStoredAt` (see `storedItem` in stored-item.ts).
  * `undefined` values are left out, as the write removes them. One walk, without recursion:
  * a few microseconds for an ordinary delivery, and bounded by the nesting limit for a hostile one.
  */

@@ -2,19 +2,67 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import type { ConnectionReader } from '../connection/store';
 import { json, toErrorAnswer } from './answers';
 
+/** DynamoDB's key limits: a longer id cannot be stored, so it is asked for by mistake. */
+const MAX_COMPANY_ID_BYTES = 2048;
+const MAX_CONNECTION_ID_BYTES = 1024;
+
+type ReadRequest =
+  | { companyId: string; connectionId?: string; includeDeleted: boolean }
+  | { problem: string };
+
+function readRequest(event: APIGatewayProxyEventV2): ReadRequest {
+  const { companyId, connectionId } = event.pathParameters ?? {};
+  if (!companyId) return { problem: 'companyId is required' };
+  if (Buffer.byteLength(companyId) > MAX_COMPANY_ID_BYTES || !companyId.isWellFormed()) {
+    return { problem: `companyId must be well-formed and at most ${MAX_COMPANY_ID_BYTES} bytes` };
+  }
+  if (
+    connectionId !== undefined &&
+    (connectionId === '' ||
+      Buffer.byteLength(connectionId) > MAX_CONNECTION_ID_BYTES ||
+      !connectionId.isWellFormed())
+  ) {
+    return { problem: `connectionId must be well-formed, 1 to ${MAX_CONNECTION_ID_BYTES} bytes` };
+  }
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  const includeDeleted = query.getAll('includeDeleted');
+  if (
+    includeDeleted.length > 1 ||
+    (includeDeleted[0] !== undefined && !['true', 'false'].includes(includeDeleted[0]))
+  ) {
+    return { problem: 'includeDeleted must be true or false, given once' };
+  }
+  for (const name of query.keys()) {
+    if (name !== 'includeDeleted') return { problem: `unknown query parameter ${name}` };
+  }
+  return {
+    companyId,
+    ...(connectionId ? { connectionId } : {}),
+    includeDeleted: includeDeleted[0] === 'true',
+  };
+}
+
 /**
  * `GET /companies/{companyId}/connections` and
- * `GET /companies/{companyId}/connections/{connectionId}`: what the table holds.
- * Served by the local run only: the deployed stack exposes no read route yet.
+ * `GET /companies/{companyId}/connections/{connectionId}`: what the table holds, in the local
+ * run and behind the stack's IAM-authorized routes alike. Tombstones (deleted connections
+ * kept until TTL removes them) are left out, and a deleted connection answers 404, unless
+ * `?includeDeleted=true`.
  */
 export function createConnectionReader(reader: ConnectionReader) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
-    const { companyId, connectionId } = event.pathParameters ?? {};
-    if (!companyId) return json(400, { error: 'companyId is required' });
+    const request = readRequest(event);
+    if ('problem' in request) return json(400, { error: 'invalid request', reason: request.problem });
+    const { companyId, connectionId, includeDeleted } = request;
     try {
-      if (!connectionId) return json(200, { connections: await reader.listByCompany(companyId) });
+      if (!connectionId) {
+        const connections = await reader.listByCompany(companyId);
+        return json(200, { connections: connections.filter((stored) => includeDeleted || !stored.deleted) });
+      }
       const stored = await reader.get(companyId, connectionId);
-      return stored ? json(200, stored) : json(404, { error: 'no such connection', companyId, connectionId });
+      return stored && (includeDeleted || !stored.deleted)
+        ? json(200, stored)
+        : json(404, { error: 'no such connection', companyId, connectionId });
     } catch (error) {
       return toErrorAnswer(error).response;
     }

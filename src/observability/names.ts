@@ -66,3 +66,8 @@ export const REJECTION_CODES = [
 export const FAILURE_CODES = ['storage', 'storage-rejected', 'timeout', 'secret', 'internal'] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
 export type FailureCode = (typeof FAILURE_CODES)[number];
+
+/** The change-event publisher's metric: Count, one per stream record, with dimension `Result`. */
+export const CHANGE_EVENTS_METRIC = 'ChangeEvents';
+/** Every value its `Result` dimension takes. */
+export const CHANGE_EVENT_RESULTS = ['published', 'skipped', 'failed'] as const;

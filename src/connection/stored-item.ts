@@ -1,18 +1,20 @@
-import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Connection } from './schema';
 import type { ConnectionChange, StoredConnection } from './store';
 import { CONNECTION_TABLE } from './table';
 
 /**
- * How a connection maps to a DynamoDB item and back: the one place that knows the item's
- * attributes, shared by the store's write, its reads and the pre-write limit check.
+ * The item a change writes, and how a stored item reads back as a `StoredConnection`, apart
+ * from the DynamoDB client: the store and the change events (which get the same items as
+ * stream images) share it. Only types come from the client package, so a bundle that imports
+ * this carries util-dynamodb alone.
  */
 
 const { partitionKey, sortKey, expiryAttribute } = CONNECTION_TABLE;
 
 /** Connection fields stored as top-level attributes; `id` is the sort key. */
-const CONNECTION_FIELDS = [
+export const CONNECTION_FIELDS = [
   'integrationId',
   'integrationKey',
   'sourceId',
@@ -27,7 +29,7 @@ const CONNECTION_FIELDS = [
 ] as const satisfies readonly Exclude<keyof Connection, 'id'>[];
 
 /** The attributes one change writes; `undefined` means the attribute is removed. */
-function itemAttributes(change: ConnectionChange): Record<string, unknown> {
+export function itemAttributes(change: ConnectionChange): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   for (const field of CONNECTION_FIELDS) attributes[field] = change.connection[field];
   return {
@@ -58,43 +60,32 @@ export function storedItem(change: ConnectionChange): Record<string, unknown> {
   };
 }
 
-/**
- * Builds the one conditional UpdateItem of a change: it sets every attribute the event
- * carries, removes those it leaves out (so the item is the event's state, not a blend), and
- * applies only when the stored event is older.
- */
-export function buildUpdate(tableName: string, change: ConnectionChange) {
-  const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
-  const values: Record<string, AttributeValue> = {
-    ':order': { S: change.event.order },
-    ':receivedAt': { S: change.receivedAt },
-  };
-  const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
-  const remove: string[] = [];
-  Object.entries(itemAttributes(change)).forEach(([attribute, value], index) => {
-    names[`#a${index}`] = attribute;
-    if (value === undefined) {
-      remove.push(`#a${index}`);
-    } else {
-      // A number beyond 2^53 has lost its exact value in JSON.parse already; it is stored as
-      // parsed rather than refused, since refusing would have the provider retry it for days.
-      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true, allowImpreciseNumbers: true })
-        .value as AttributeValue;
-      set.push(`#a${index} = :a${index}`);
-    }
-  });
-  return new UpdateItemCommand({
-    TableName: tableName,
-    Key: { [partitionKey]: { S: change.companyId }, [sortKey]: { S: change.connection.id } },
-    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-    ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
+/** The item before and after one applied write, as a DynamoDB stream's NEW_AND_OLD_IMAGES has them. */
+export interface AppliedWrite {
+  oldImage?: Record<string, AttributeValue>;
+  newImage: Record<string, AttributeValue>;
 }
 
-/** A stored item as the domain reads it. */
+export interface DynamoDbConnectionStoreOptions {
+  /**
+   * Called after each applied write with the item's images, for a database with no stream (the
+   * local run). The old image is DynamoDB's own (`ReturnValues: ALL_OLD`, so no other write can
+   * slip in between); the new one is the item the write leaves, built as the write builds it.
+   * @default - none: the write asks for nothing back, as in Lambda
+   */
+  onApplied?: (write: AppliedWrite) => void;
+}
+
+/** The item a write of `change` leaves, given the item before it. */
+export function newImageOf(change: ConnectionChange, old: Record<string, AttributeValue> | undefined) {
+  const item = { ...storedItem(change), firstStoredAt: old?.firstStoredAt?.S ?? change.receivedAt };
+  return marshall(item, { removeUndefinedValues: true, allowImpreciseNumbers: true }) as Record<
+    string,
+    AttributeValue
+  >;
+}
+
+/** A stored item (a GetItem or Query result, or a stream image) as the domain sees it. */
 export function toStoredConnection(item: Record<string, AttributeValue>): StoredConnection {
   // Numbers come back as JavaScript numbers, as JSON.parse read them on the way in.
   const record = unmarshall(item, { wrapNumbers: Number });

@@ -1,0 +1,58 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { NodeFunction } from './node-function';
+import type { Stage, StageSettings } from './stage';
+
+export interface ReadApiProps {
+  readonly stage: Stage;
+  readonly settings: StageSettings;
+  /** The stack's HTTP API: the read routes sit beside the webhook route. */
+  readonly api: HttpApi;
+  readonly table: ITable;
+}
+
+/** The read routes, as the local server declares them. */
+export const READ_ROUTES = [
+  '/companies/{companyId}/connections',
+  '/companies/{companyId}/connections/{connectionId}',
+];
+
+/**
+ * `GET /companies/{companyId}/connections[/{connectionId}]` on the webhook's HTTP API, for other
+ * services of the account: AWS_IAM authorized (a caller needs `execute-api:Invoke` on the
+ * route), served by a function of its own that may only GetItem and Query the table.
+ */
+export class ReadApi extends Construct {
+  readonly reader: NodeFunction;
+
+  constructor(scope: Construct, id: string, props: ReadApiProps) {
+    super(scope, id);
+    const { settings, stage } = props;
+    this.reader = new NodeFunction(this, 'ReadConnections', {
+      entry: fileURLToPath(new URL('../functions/read-connections.ts', import.meta.url)),
+      description:
+        'Codat connections: GET /companies/{companyId}/connections[/{connectionId}], IAM authorized',
+      environment: { STAGE: stage, LOG_LEVEL: settings.logLevel },
+      logRetention: settings.logRetention,
+      logRemovalPolicy: settings.removalPolicy,
+    }).useTable(props.table, 'TABLE_NAME', ['dynamodb:GetItem', 'dynamodb:Query']);
+
+    const integration = new HttpLambdaIntegration('ReadConnectionsIntegration', this.reader, {
+      timeout: Duration.seconds(10),
+    });
+    const authorizer = new HttpIamAuthorizer();
+    for (const path of READ_ROUTES) {
+      props.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
+    }
+
+    new CfnOutput(Stack.of(this), 'ReadApiUrl', {
+      value: `${props.api.apiEndpoint}/companies/{companyId}/connections`,
+      description: 'The read API: sign requests with SigV4 (service execute-api); see the README',
+    });
+  }
+}

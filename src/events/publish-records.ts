@@ -1,0 +1,48 @@
+import type { Logger } from '../observability/powertools';
+import type { ChangePublisher } from './publisher';
+import type { ChangeRecord } from './stream-record';
+import { changeOfRecord } from './stream-record';
+
+/** A record left for the retry because an earlier record of its batch failed. */
+export class EarlierRecordFailedError extends Error {
+  override readonly name = 'EarlierRecordFailedError';
+  constructor() {
+    super('not attempted: an earlier record of the batch failed, and events are published in order');
+  }
+}
+
+export type RecordResult = 'published' | 'skipped';
+
+/**
+ * Handles one batch's records one after the other, in stream order. After the first failure
+ * every later record of the batch fails too, unattempted: Lambda retries a stream from the
+ * first failed record, so publishing later ones now would only put them out before the
+ * failed one. Made anew for each batch: it remembers whether the batch has failed.
+ */
+export function recordPublisher(
+  publisher: ChangePublisher,
+  logger: Logger,
+  onResult: (result: RecordResult) => void = () => {},
+) {
+  let failed = false;
+  return async (record: ChangeRecord & { eventID?: string }): Promise<RecordResult> => {
+    if (failed) throw new EarlierRecordFailedError();
+    try {
+      const decision = changeOfRecord(record);
+      if (!decision.publish) {
+        logger.debug('change skipped', { eventID: record.eventID, reason: decision.reason });
+        onResult('skipped');
+        return 'skipped';
+      }
+      await publisher.publish([decision.detail]);
+      const { changeId, companyId, connectionId, change, status, previousStatus } = decision.detail;
+      logger.info('change published', { changeId, companyId, connectionId, change, previousStatus, status });
+      onResult('published');
+      return 'published';
+    } catch (error) {
+      failed = true;
+      logger.error('change not published', { eventID: record.eventID, error });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,211 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { NOTIFY_PATTERN } from '../lib/change-events';
+import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import { eventArchiveDaysFromContext, notifyEmailFromContext } from '../lib/context';
+
+/** The stack without bundling: these tests read resources and policies, not code. */
+function synthesize(props: ConnectionsStackProps = {}): Template {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return Template.fromStack(new ConnectionsStack(app, 'CodatConnections-dev', props));
+}
+
+type Resource = { Properties: Record<string, unknown> };
+
+function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+}
+
+/** The statements of a function's role policy, without the one that writes its own logs. */
+function grantsOf(template: Template, functionPrefix: string) {
+  const fn = template.toJSON().Resources[
+    logicalId(template, 'AWS::Lambda::Function', functionPrefix)
+  ] as Resource;
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  const policies = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter(
+    (policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
+  );
+  expect(policies).toHaveLength(1);
+  const document = policies[0]?.Properties.PolicyDocument as { Statement: { Action: unknown }[] };
+  const statements = document.Statement;
+  return statements.filter((statement) => !JSON.stringify(statement.Action).includes('logs:'));
+}
+
+describe('the change events in the stack', () => {
+  const template = synthesize();
+  const table = logicalId(template, 'AWS::DynamoDB::Table', 'Connections');
+  const bus = logicalId(template, 'AWS::Events::EventBus', 'ChangeEventsBus');
+  const queue = logicalId(template, 'AWS::SQS::Queue', 'ChangeEventsPublishFailures');
+  const publisher = logicalId(template, 'AWS::Lambda::Function', 'ChangeEventsPublishChanges');
+
+  it('streams the table with its old and new images', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+  });
+
+  it('feeds the stream to the publisher in order, with partial failures, bisection, bounded retries and a failure queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
+      FunctionName: { Ref: publisher },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 25,
+      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'] }) }] },
+    });
+  });
+
+  it('tells the publisher its bus, and runs it as every function runs', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: { Ref: bus }, STAGE: 'dev' }) },
+    });
+  });
+
+  it('lets the publisher put events on its own bus only, read the stream and name failures on its queue', () => {
+    expect(grantsOf(template, 'ChangeEventsPublishChanges')).toEqual([
+      { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [bus, 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+        Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+      },
+      { Effect: 'Allow', Action: 'dynamodb:ListStreams', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Resource: { 'Fn::GetAtt': [table, 'StreamArn'] },
+      },
+    ]);
+  });
+
+  it('names the bus after the stack and archives its change events for 90 days', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', {
+      Name: 'CodatConnections-dev-connection-changes',
+    });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [bus, 'Arn'] },
+      EventPattern: { source: ['codat.connections'] },
+      RetentionDays: 90,
+    });
+  });
+
+  it('keeps the archive as long as eventArchiveDays says', () => {
+    synthesize({ changeEvents: { archiveDays: 365 } }).hasResourceProperties('AWS::Events::Archive', {
+      RetentionDays: 365,
+    });
+  });
+
+  it('alarms on the alarm topic as soon as one failure reaches the queue', () => {
+    const topic = logicalId(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'CodatConnections-dev-ChangeEventsFailed',
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: topic }],
+      OKActions: [{ Ref: topic }],
+    });
+  });
+
+  it('encrypts the failure queue and refuses it plain HTTP', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has no e-mail consumer unless notifyEmail is given', () => {
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('with notifyEmail, mails a readable message for a connection that became Unlinked or Deauthorized, or failed', () => {
+    const withEmail = synthesize({ changeEvents: { notifyEmail: 'team@example.com' } });
+    const topic = logicalId(withEmail, 'AWS::SNS::Topic', 'ChangeEventsNotifications');
+
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'team@example.com',
+      TopicArn: { Ref: topic },
+    });
+    const rule = Object.values(withEmail.findResources('AWS::Events::Rule'))[0] as Resource;
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['codat.connections'],
+      'detail-type': ['Connection Changed'],
+      detail: NOTIFY_PATTERN.detail,
+    });
+    const [target] = rule.Properties.Targets as {
+      Arn: unknown;
+      InputTransformer: { InputTemplate: string };
+    }[];
+    expect(target?.Arn).toEqual({ Ref: topic });
+    expect(target?.InputTransformer.InputTemplate).toMatch(
+      /^"<detail-summary>\\n\\nCompany: <detail-companyName> \(<detail-companyId>\)\\nPlatform: /,
+    );
+  });
+});
+
+describe('the read API in the stack', () => {
+  const template = synthesize();
+  const table = logicalId(template, 'AWS::DynamoDB::Table', 'Connections');
+  const reader = logicalId(template, 'AWS::Lambda::Function', 'ReadApiReadConnections');
+
+  it.each([
+    'GET /companies/{companyId}/connections',
+    'GET /companies/{companyId}/connections/{connectionId}',
+  ])('routes %s to the read function under AWS_IAM authorization', (routeKey) => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'AWS_IAM',
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationUri: { 'Fn::GetAtt': [reader, 'Arn'] },
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('lets the read function GetItem and Query the table, and do nothing else with it', () => {
+    expect(grantsOf(template, 'ReadApiReadConnections')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Resource: [{ 'Fn::GetAtt': [table, 'Arn'] }],
+      },
+    ]);
+  });
+});
+
+describe('the change-event context values', () => {
+  it('read eventArchiveDays as a whole number of days, and notifyEmail as one address', () => {
+    expect(eventArchiveDaysFromContext('365')).toBe(365);
+    expect(eventArchiveDaysFromContext(undefined)).toBeUndefined();
+    expect(notifyEmailFromContext('team@example.com')).toBe('team@example.com');
+  });
+
+  it.each([0, '0', '1.5', 'abc', true])('refuse eventArchiveDays %p with a message naming it', (value) => {
+    expect(() => eventArchiveDaysFromContext(value)).toThrow(/eventArchiveDays/);
+  });
+
+  it.each(['not-an-address', 'a@b.c,d@e.f', 42])(
+    'refuse notifyEmail %p with a message naming it',
+    (value) => {
+      expect(() => notifyEmailFromContext(value)).toThrow(/notifyEmail/);
+    },
+  );
+});

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { apiGatewayEvent } from '../local/api-gateway-event';
+import { lambdaContext } from '../local/lambda-context';
+import type { StoredConnection } from '../src/connection/store';
+import { createConnectionReader } from '../src/http/read-connections';
+import { changeOf } from './support/changes';
+import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
+import { type CapturedOutput, captureOutput } from './support/logs';
+
+/** A GET as the HTTP API hands it to the function, route and path parameters resolved. */
+function get(companyId: string, connectionId?: string, query = '') {
+  const route = `/companies/{companyId}/connections${connectionId === undefined ? '' : '/{connectionId}'}`;
+  return apiGatewayEvent({
+    method: 'GET',
+    path: `/companies/${companyId}/connections${connectionId === undefined ? '' : `/${connectionId}`}`,
+    route,
+    pathParameters: { companyId, ...(connectionId === undefined ? {} : { connectionId }) },
+    rawQueryString: query,
+  });
+}
+
+describe.each(ENGINES)('the read routes on %s', (engine) => {
+  let table: EmbeddedTable;
+  let read: ReturnType<typeof createConnectionReader>;
+  const companyId = randomUUID();
+  const live = randomUUID();
+  const deleted = randomUUID();
+
+  beforeAll(async () => {
+    table = await startTable(engine);
+    read = createConnectionReader(table.store);
+    await table.store.write(changeOf({ eventType: 'connection.connected', companyId, connectionId: live }));
+    await table.store.write(changeOf({ eventType: 'connection.deleted', companyId, connectionId: deleted }));
+  });
+
+  afterAll(async () => {
+    await table.close();
+  });
+
+  const body = (answer: { body?: string }) => JSON.parse(answer.body ?? '{}');
+
+  it('answers 200 with the stored connection', async () => {
+    const answer = await read(get(companyId, live));
+
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers).toEqual({ 'content-type': 'application/json' });
+    expect(body(answer) as StoredConnection).toMatchObject({
+      companyId,
+      connection: { id: live, status: 'Linked', platformName: 'Basiq' },
+      lastEvent: { type: 'connection.connected' },
+      deleted: false,
+    });
+  });
+
+  it('answers 404 naming the connection when there is none', async () => {
+    const missing = randomUUID();
+
+    const answer = await read(get(companyId, missing));
+
+    expect(answer.statusCode).toBe(404);
+    expect(body(answer)).toEqual({ error: 'no such connection', companyId, connectionId: missing });
+  });
+
+  it('lists a company’s live connections, leaving tombstones out', async () => {
+    const answer = await read(get(companyId));
+
+    expect(answer.statusCode).toBe(200);
+    expect(body(answer).connections.map((each: StoredConnection) => each.connection.id)).toEqual([live]);
+  });
+
+  it('answers 404 for a deleted connection, and shows its tombstone with includeDeleted=true', async () => {
+    const hidden = await read(get(companyId, deleted));
+    const shown = await read(get(companyId, deleted, 'includeDeleted=true'));
+
+    expect(hidden.statusCode).toBe(404);
+    expect(shown.statusCode).toBe(200);
+    expect(body(shown)).toMatchObject({ connection: { id: deleted }, deleted: true });
+  });
+
+  it('lists tombstones too with includeDeleted=true', async () => {
+    const answer = await read(get(companyId, undefined, 'includeDeleted=true'));
+
+    expect(
+      body(answer)
+        .connections.map((each: StoredConnection) => each.connection.id)
+        .sort(),
+    ).toEqual([live, deleted].sort());
+  });
+
+  it('answers an empty list for a company it does not know', async () => {
+    const answer = await read(get(randomUUID()));
+
+    expect(answer.statusCode).toBe(200);
+    expect(body(answer)).toEqual({ connections: [] });
+  });
+
+  it.each([
+    [
+      'an includeDeleted that is not true or false',
+      get(companyId, undefined, 'includeDeleted=yes'),
+      /includeDeleted/,
+    ],
+    [
+      'includeDeleted given twice',
+      get(companyId, undefined, 'includeDeleted=true&includeDeleted=false'),
+      /includeDeleted/,
+    ],
+    ['an unknown query parameter', get(companyId, undefined, 'limit=5'), /unknown query parameter limit/],
+    ['a connection id longer than DynamoDB keeps', get(companyId, 'c'.repeat(1025)), /connectionId/],
+    ['a company id longer than DynamoDB keeps', get('c'.repeat(2049)), /companyId/],
+    ['a company id with a lone surrogate', get('\ud800'), /companyId/],
+  ])('answers 400, not 500, to %s', async (_name, event, reason) => {
+    const answer = await read(event);
+
+    expect(answer.statusCode).toBe(400);
+    expect(body(answer)).toEqual({ error: 'invalid request', reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('the read function, as Lambda runs it', () => {
+  const environment = { ...process.env };
+  let table: EmbeddedTable;
+  let output: CapturedOutput;
+
+  beforeAll(async () => {
+    table = await startTable('dynalite');
+    // The function logs one line per request: read below, not printed.
+    output = captureOutput();
+    Object.assign(process.env, {
+      TABLE_NAME: table.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+  });
+
+  afterAll(async () => {
+    output.restore();
+    process.env = environment;
+    await table.close();
+  });
+
+  it('answers from the table named in its environment, with the same answers as the local routes', async () => {
+    const ids = { companyId: randomUUID(), connectionId: randomUUID() };
+    await table.store.write(changeOf({ eventType: 'connection.connected', ...ids }));
+    const { handler } = await import('../functions/read-connections');
+
+    const found = await handler(get(ids.companyId, ids.connectionId), lambdaContext());
+    const listed = await handler(get(ids.companyId), lambdaContext());
+
+    expect(found.statusCode).toBe(200);
+    expect(JSON.parse(found.body ?? '{}')).toMatchObject({
+      companyId: ids.companyId,
+      connection: { id: ids.connectionId },
+    });
+    expect(JSON.parse(listed.body ?? '{}').connections).toHaveLength(1);
+    expect(output.logLines('read')).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        routeKey: 'GET /companies/{companyId}/connections/{connectionId}',
+        statusCode: 200,
+      }),
+      expect.objectContaining({
+        level: 'INFO',
+        routeKey: 'GET /companies/{companyId}/connections',
+        statusCode: 200,
+      }),
+    ]);
+  });
+});
