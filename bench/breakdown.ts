@@ -68,7 +68,7 @@ export async function measureBreakdown(): Promise<BreakdownFigures> {
       fresh,
     )
     .add(
-      'whole handler, no database, as in Lambda (Powertools Logger + Metrics, output discarded)',
+      'whole handler, no database, as in Lambda (Powertools Logger + EMF metrics, output discarded)',
       async () =>
         void (await instrumented(
           apiGatewayEvent({ headers: delivery.headers, body: delivery.body }),

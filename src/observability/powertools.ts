@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { LogLevel } from '../defaults';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
+import { DeliveryMetrics } from './metrics';
+import { SERVICE_NAME } from './names';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
-export type { Metrics } from '@aws-lambda-powertools/metrics';
+export type { DeliveryMetrics as Metrics } from './metrics';
 
 /**
  * The one logger of every part (Lambda, the local run, the tools, the tests): Powertools Logger,
@@ -21,13 +21,9 @@ export function createLogger(options: { stage: string; logLevel?: LogLevel }): L
 }
 
 /**
- * The function's metrics, as CloudWatch embedded metric format on stdout: no API call. Every
- * metric carries `service` and `stage`. The local run has none.
+ * The function's metrics, as CloudWatch embedded metric format on stdout (see DeliveryMetrics):
+ * every metric carries `service` and `stage`. The local run has none.
  */
-export function createMetrics(options: { stage: string }): Metrics {
-  return new Metrics({
-    namespace: METRICS_NAMESPACE,
-    serviceName: SERVICE_NAME,
-    defaultDimensions: { stage: options.stage },
-  });
+export function createMetrics(options: { stage: string }): DeliveryMetrics {
+  return new DeliveryMetrics({ stage: options.stage });
 }

@@ -1,6 +1,6 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
-import { DELIVERY_RESULTS, type DeliveryResult, DIMENSION, METRIC } from '../observability/names';
+import { DELIVERY_RESULTS, type DeliveryResult } from '../observability/names';
 import type { Logger, Metrics } from '../observability/powertools';
 import { type DeliveryFields, type DeliveryMiddleware, fieldsOf, type WebhookResult } from './delivery';
 
@@ -11,17 +11,11 @@ function countDelivery(
   fields: DeliveryFields,
   answer?: ErrorAnswer,
 ) {
-  metrics.addDimension(DIMENSION.result, result);
-  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, 1);
-  // Single metrics, each on its own line, so that they do not take on the Result dimension.
-  if (answer?.result === 'rejected') {
-    const rejection = metrics.singleMetric();
-    rejection.addDimension(DIMENSION.reason, answer.code);
-    rejection.addMetric(METRIC.rejections, MetricUnit.Count, 1);
-  }
-  if (fields.lagMs !== undefined) {
-    metrics.singleMetric().addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, fields.lagMs);
-  }
+  metrics.delivery({
+    result,
+    ...(answer?.result === 'rejected' ? { rejection: answer.code } : {}),
+    ...(fields.lagMs !== undefined ? { lagMs: fields.lagMs } : {}),
+  });
 }
 
 /** The `result` a successful answer gave the provider: what is logged is what was answered. */
@@ -43,6 +37,7 @@ export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddl
   return {
     before: (request) => {
       request.internal.startedAt = performance.now();
+      metrics?.coldStart(request.context.functionName);
       const headers = request.event.headers ?? {};
       // Logged even when the signature then fails, so that an operator can find a refused
       // delivery by the id the provider's portal shows; bounded, since it is not yet trusted.
@@ -52,6 +47,8 @@ export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddl
       const fields = fieldsOf(request);
       const result = answeredResult(request.response);
       if (metrics) countDelivery(metrics, result, fields);
+      // No line to build when info is off (the level can change per invocation: debug sampling).
+      if (logger.level > LogLevelThreshold.INFO) return;
       logger.info('delivery', {
         ...fields,
         result,

@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { toConnectionChange } from '../connection/connection-change';
@@ -52,12 +51,11 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
       throw new DeliveryTimeoutError(TIMEOUT_EARLY_MS);
     },
   })
-    // Outermost, so that the context is on every line and the metrics are published after the
-    // delivery record has counted, on success and on error alike. Never logs the event: it
-    // holds the signature and the body.
-    .use(injectLambdaContext(logger, { logEvent: false }));
-  if (metrics) chain.use(logMetrics(metrics, { captureColdStartMetric: true }));
-  chain.use(deliveryRecord(logger, metrics));
+    // Outermost, so that the context is on every line. Never logs the event: it holds the
+    // signature and the body.
+    .use(injectLambdaContext(logger, { logEvent: false }))
+    // Logs and counts once per delivery, on success and on error alike.
+    .use(deliveryRecord(logger, metrics));
   if (options.allowedSourceIps?.length) chain.use(sourceAllowList(options.allowedSourceIps));
   return chain
     .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
