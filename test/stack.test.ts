@@ -120,7 +120,7 @@ describe('ConnectionsStack', () => {
       expect(fn.resource.Properties.TracingConfig).toBeUndefined();
     });
 
-    it('is told the table, the secret, the tombstone lifetime, its stage and log level, and to map stack traces to the source', () => {
+    it('is told the table, the secret, the tombstone lifetime, its stage and log level, and no NODE_OPTIONS', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.exact({
@@ -129,7 +129,6 @@ describe('ConnectionsStack', () => {
             TOMBSTONE_TTL_DAYS: '30',
             STAGE: 'dev',
             LOG_LEVEL: 'info',
-            NODE_OPTIONS: '--enable-source-maps',
           }),
         },
       });

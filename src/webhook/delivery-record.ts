@@ -2,6 +2,7 @@ import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
 import { DELIVERY_RESULTS, type DeliveryResult } from '../observability/names';
 import type { Logger, Metrics } from '../observability/powertools';
+import { sourceMappedStack } from '../observability/stack-trace';
 import { type DeliveryFields, type DeliveryMiddleware, fieldsOf, type WebhookResult } from './delivery';
 
 /** Counts one delivery by its result; a rejection also by its reason; a connection event's lag. */
@@ -69,7 +70,8 @@ export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddl
         statusCode: answer.response.statusCode,
         durationMs: durationMs(request.internal.startedAt),
       };
-      if (answer.result === 'failed') logger.error('delivery', { ...line, error: request.error?.stack });
+      if (answer.result === 'failed')
+        logger.error('delivery', { ...line, error: sourceMappedStack(request.error?.stack) });
       else logger.warn('delivery', line);
     },
   };
