@@ -15,7 +15,14 @@ import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { verifySignature } from '../src/webhook/signature';
-import { BENCH_SECRETS, median, newDelivery, receiverDefaults, silentLogger } from './support';
+import {
+  BENCH_SECRETS,
+  discardingOutput,
+  median,
+  newDelivery,
+  receiverDefaults,
+  silentLogger,
+} from './support';
 
 /** Timed iterations per step. */
 export const BREAKDOWN_ITERATIONS = 2_000;
@@ -114,15 +121,9 @@ export async function measureBreakdown(): Promise<BreakdownFigures> {
       },
     );
 
-  // Powertools writes through its own Console to process.stdout; the cost of building and
-  // writing the lines is measured, the bench's own output is kept clean.
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    await bench.run();
-  } finally {
-    process.stdout.write = write;
-  }
+  // Powertools and the metrics write to stdout: the cost of building and writing the lines is
+  // measured, the bench's own output is kept clean.
+  await discardingOutput(() => bench.run());
   return Object.fromEntries(bench.tasks.map((task) => [task.name, median(samplesOf(task))]));
 }
 

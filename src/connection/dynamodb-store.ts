@@ -73,11 +73,14 @@ function itemAttributes(change: ConnectionChange): Record<string, unknown> {
  * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
  * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
  */
-export function storedItem(change: ConnectionChange): Record<string, unknown> {
+export function storedItem(
+  change: ConnectionChange,
+  attributes = itemAttributes(change),
+): Record<string, unknown> {
   return {
     [partitionKey]: change.companyId,
     [sortKey]: change.connection.id,
-    ...itemAttributes(change),
+    ...attributes,
     firstStoredAt: change.receivedAt,
   };
 }
@@ -87,7 +90,11 @@ export function storedItem(change: ConnectionChange): Record<string, unknown> {
  * carries, removes those it leaves out (so the item is the event's state, not a blend), and
  * applies only when the stored event is older.
  */
-export function buildUpdate(tableName: string, change: ConnectionChange) {
+export function buildUpdate(
+  tableName: string,
+  change: ConnectionChange,
+  attributes = itemAttributes(change),
+) {
   const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
   const values: Record<string, AttributeValue> = {
     ':order': { S: change.event.order },
@@ -95,7 +102,7 @@ export function buildUpdate(tableName: string, change: ConnectionChange) {
   };
   const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
   const remove: string[] = [];
-  Object.entries(itemAttributes(change)).forEach(([attribute, value], index) => {
+  Object.entries(attributes).forEach(([attribute, value], index) => {
     names[`#a${index}`] = attribute;
     if (value === undefined) {
       remove.push(`#a${index}`);
@@ -151,9 +158,10 @@ export class DynamoDbConnectionStore implements ConnectionStore {
   async write(change: ConnectionChange): Promise<WriteOutcome> {
     // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
     // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
-    const problems = itemLimitProblems(storedItem(change));
+    const attributes = itemAttributes(change);
+    const problems = itemLimitProblems(storedItem(change, attributes));
     if (problems.length > 0) throw new UnstorableChangeError(problems);
-    const update = buildUpdate(this.tableName, change);
+    const update = buildUpdate(this.tableName, change, attributes);
     try {
       await this.client.send(update);
       return 'applied';

@@ -16,11 +16,12 @@ const directive = (dimensions: string[], name: string, unit: string): Directive 
   Metrics: [{ Name: name, Unit: unit }],
 });
 
+// Serialized once: only the values and the timestamp change from one delivery to the next.
 const BASE = [DIMENSION.service, DIMENSION.stage];
-const DELIVERIES = directive([...BASE, DIMENSION.result], METRIC.deliveries, 'Count');
-const REJECTIONS = directive([...BASE, DIMENSION.reason], METRIC.rejections, 'Count');
-const LAG = directive(BASE, METRIC.deliveryLag, 'Milliseconds');
-const COLD_START = directive([...BASE, 'function_name'], 'ColdStart', 'Count');
+const DELIVERIES = JSON.stringify(directive([...BASE, DIMENSION.result], METRIC.deliveries, 'Count'));
+const REJECTIONS = JSON.stringify(directive([...BASE, DIMENSION.reason], METRIC.rejections, 'Count'));
+const LAG = JSON.stringify(directive(BASE, METRIC.deliveryLag, 'Milliseconds'));
+const COLD_START = JSON.stringify(directive([...BASE, 'function_name'], 'ColdStart', 'Count'));
 
 /**
  * The function's metrics, as CloudWatch embedded metric format (EMF) on stdout: no API call.
@@ -64,13 +65,14 @@ export class DeliveryMetrics {
     this.#publish(directives, values);
   }
 
-  #publish(directives: Directive[], values: Record<string, string | number>): void {
-    const document = {
-      _aws: { Timestamp: Date.now(), CloudWatchMetrics: directives },
+  /** One EMF document: the directives (JSON), then the dimension and metric values at the top level. */
+  #publish(directives: string[], values: Record<string, string | number>): void {
+    const members = JSON.stringify({
       [DIMENSION.service]: SERVICE_NAME,
       [DIMENSION.stage]: this.#stage,
       ...values,
-    };
-    this.#write(`${JSON.stringify(document)}\n`);
+    });
+    const metadata = `"_aws":{"Timestamp":${Date.now()},"CloudWatchMetrics":[${directives.join(',')}]}`;
+    this.#write(`{${metadata},${members.slice(1)}\n`);
   }
 }

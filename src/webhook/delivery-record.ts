@@ -1,4 +1,3 @@
-import { LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
 import { DELIVERY_RESULTS, type DeliveryResult } from '../observability/names';
 import type { Logger, Metrics } from '../observability/powertools';
@@ -48,8 +47,6 @@ export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddl
       const fields = fieldsOf(request);
       const result = answeredResult(request.response);
       if (metrics) countDelivery(metrics, result, fields);
-      // No line to build when info is off (the level can change per invocation: debug sampling).
-      if (logger.level > LogLevelThreshold.INFO) return;
       logger.info('delivery', {
         ...fields,
         result,
