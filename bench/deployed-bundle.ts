@@ -142,7 +142,7 @@ export interface Invocations {
   importMs: number;
   /** Each invocation: its duration, when it ended (from the process's start) and its answer. */
   invocations: { ms: number; endMs: number; response: { statusCode?: number; body?: string } }[];
-  /** Peak resident memory of the process, in KiB (getrusage's maxrss). */
+  /** Peak resident memory of the process, in KiB (Linux's VmHWM). */
   maxRssKiB: number;
   /** From spawning the process to its exit, as seen by the caller. */
   processMs: number;

@@ -102,15 +102,17 @@ export function buildUpdate(
   };
   const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
   const remove: string[] = [];
-  Object.entries(attributes).forEach(([attribute, value], index) => {
+  // One marshall call for every value: a number beyond 2^53 has lost its exact value in
+  // JSON.parse already; it is stored as parsed rather than refused, since refusing would have
+  // the provider retry it for days.
+  const marshalled = marshall(attributes, { removeUndefinedValues: true, allowImpreciseNumbers: true });
+  Object.keys(attributes).forEach((attribute, index) => {
     names[`#a${index}`] = attribute;
+    const value = marshalled[attribute];
     if (value === undefined) {
       remove.push(`#a${index}`);
     } else {
-      // A number beyond 2^53 has lost its exact value in JSON.parse already; it is stored as
-      // parsed rather than refused, since refusing would have the provider retry it for days.
-      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true, allowImpreciseNumbers: true })
-        .value as AttributeValue;
+      values[`:a${index}`] = value;
       set.push(`#a${index} = :a${index}`);
     }
   });
