@@ -29,7 +29,7 @@ import {
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
 /** Cold starts of each function, in pairs whose order alternates, after one of each. */
-export const COLD_START_PAIRS = 15;
+export const COLD_START_PAIRS = 25;
 const RECEIVER_STACK = 'CodatConnections-dev';
 const BARE_STACK = 'BenchBare';
 
