@@ -1,105 +1,196 @@
 /**
- * The shipped bundle and its cold start, against a bare-client Lambda bundled the same way.
+ * Cold start as Lambda runs it: the stack synthesized, the receiver's asset taken from the
+ * cloud assembly, and a fresh Node.js process (started with Lambda's arguments and the
+ * template's environment, NODE_OPTIONS included) importing it and serving its first delivery,
+ * against the same for a bare-client function (bench/bare-handler.ts) bundled by the same
+ * NodeFunction construct. Both read and write a local dynalite; the receiver reads its secret
+ * from a Secrets Manager stand-in on loopback.
  */
-import { execFileSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { BUNDLE_MAIN_FIELDS, BUNDLE_TARGET, ESM_REQUIRE_BANNER } from '../lib/bundling';
-import { median, RESULTS, ROOT } from './support';
+import { Stack } from 'aws-cdk-lib';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { ConnectionsStack } from '../lib/connections-stack';
+import { NodeFunction } from '../lib/node-function';
+import { apiGatewayEvent } from '../local/api-gateway-event';
+import { localDynamoDbClient } from '../local/dynamodb-client';
+import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { CONNECTION_TABLE } from '../src/connection/table';
+import { addedBy, bundleContent } from './bundle-content';
+import {
+  type DeployedFunction,
+  deployedFunction,
+  type Invocations,
+  invokeDeployedFunction,
+  startSecretsManagerStandIn,
+  synthesize,
+} from './deployed-bundle';
+import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
-/** Cold starts of each bundle, after one of each to fill the disk cache. */
-export const COLD_START_RUNS = 9;
+/** Cold starts of each function, in pairs whose order alternates, after one of each. */
+export const COLD_START_PAIRS = 25;
+const RECEIVER_STACK = 'CodatConnections-dev';
+const BARE_STACK = 'BenchBare';
 
-/** One cold start: the import and handler build inside the process, and the whole process. */
-interface ColdStart {
+/** The medians of one function's cold starts. */
+export interface ColdStartSummary {
+  /** Node's own start, before the handler file is imported. */
+  bootMs: number;
   importMs: number;
-  readyMs: number;
+  firstDeliveryMs: number;
+  /** Import and first delivery: what the function's own code costs a cold start. */
+  coldMs: number;
+  /** From the process's start to the first delivery answered: the cold start Lambda sees. */
+  answeredMs: number;
   processMs: number;
+  maxRssMiB: number;
 }
 
-/** Bundle sizes in bytes, and the median cold start of each bundle. */
+/** Both functions' cold starts, their bundles, and the median of the paired ratios. */
 export interface BundleFigures {
+  pairs: number;
+  receiver: ColdStartSummary;
+  bare: ColdStartSummary;
+  /** Median over the pairs of receiver / bare, process start to first delivery answered. */
+  coldRatio: number;
+  /** The same for import + first delivery only. */
+  codeRatio: number;
+  /** The same for peak memory. */
+  rssRatio: number;
   receiverBytes: number;
+  receiverMapBytes: number;
   bareBytes: number;
-  runs: number;
-  receiver: ColdStart;
-  bare: ColdStart;
+  bareMapBytes: number;
+  /** What the receiver ships beyond the bare client, per package (esbuild metafile). */
+  addedBytes: [string, number][];
 }
 
-async function bundle(entry: string, name: string): Promise<string> {
-  const outfile = join(RESULTS, 'build', name, 'index.mjs');
-  // The options lib/node-function.ts gives NodejsFunction, as aws-lambda-nodejs passes them to esbuild.
-  await build({
-    absWorkingDir: ROOT,
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: 'node',
-    target: BUNDLE_TARGET,
-    format: 'esm',
-    outfile,
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: BUNDLE_MAIN_FIELDS,
-    banner: { js: ESM_REQUIRE_BANNER },
-    external: [], // bundleAwsSDK: true
-    logLevel: 'warning',
-  });
-  return outfile;
-}
-
-const COLD_START_SCRIPT = `
-const start = performance.now();
-const module = await import(process.argv[1]);
-if (typeof module.handler !== 'function') throw new Error('no handler');
-process.stdout.write(JSON.stringify({ importMs: performance.now() - start, readyMs: performance.now() }));
-`;
-
-function coldStart(file: string): ColdStart {
-  const start = performance.now();
-  const output = execFileSync(
-    process.execPath,
-    ['--input-type=module', '-e', COLD_START_SCRIPT, pathToFileURL(file).href],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_OPTIONS: '--enable-source-maps', // as the stack sets it
-        TABLE_NAME: 'bench-table',
-        SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'bench',
-        AWS_SECRET_ACCESS_KEY: 'bench',
-      },
-      encoding: 'utf8',
-    },
-  );
-  const processMs = performance.now() - start;
-  return { ...(JSON.parse(output) as Omit<ColdStart, 'processMs'>), processMs };
-}
-
-/** Bundles the receiver and bench/bare-handler.ts, then starts each in a new process, alternately. */
-export async function measureBundles(): Promise<BundleFigures> {
-  const receiver = await bundle('functions/receive-webhook.ts', 'receive-webhook');
-  const bare = await bundle('bench/bare-handler.ts', 'bare-handler');
-  coldStart(receiver);
-  coldStart(bare);
-  const runs = { receiver: [] as ColdStart[], bare: [] as ColdStart[] };
-  for (let index = 0; index < COLD_START_RUNS; index++) {
-    runs.receiver.push(coldStart(receiver));
-    runs.bare.push(coldStart(bare));
-  }
-  const summary = (samples: ColdStart[]) => ({
-    importMs: median(samples.map((s) => s.importMs)),
-    readyMs: median(samples.map((s) => s.readyMs)),
-    processMs: median(samples.map((s) => s.processMs)),
+/** Synthesizes the stack of `bin/app.ts` (stage dev) and a stack holding only the bare function. */
+export function synthesizeFunctions(outdir: string): { receiver: DeployedFunction; bare: DeployedFunction } {
+  const assembly = synthesize(outdir, (app) => {
+    new ConnectionsStack(app, RECEIVER_STACK, { stage: 'dev' });
+    const stack = new Stack(app, BARE_STACK);
+    const table = new Table(stack, 'Table', {
+      partitionKey: { name: CONNECTION_TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: CONNECTION_TABLE.sortKey, type: AttributeType.STRING },
+    });
+    new NodeFunction(stack, 'Bare', {
+      entry: new URL('./bare-handler.ts', import.meta.url).pathname,
+    }).useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem']);
   });
   return {
-    receiverBytes: statSync(receiver).size,
-    bareBytes: statSync(bare).size,
-    runs: COLD_START_RUNS,
+    receiver: deployedFunction(assembly, RECEIVER_STACK, 'ReceiveWebhook'),
+    bare: deployedFunction(assembly, BARE_STACK, 'Bare'),
+  };
+}
+
+const answered = (run: Invocations) => run.invocations[0]?.endMs ?? Number.NaN;
+const code = (run: Invocations) => run.importMs + (run.invocations[0]?.ms ?? Number.NaN);
+
+function summary(runs: Invocations[]): ColdStartSummary {
+  const of = (pick: (run: Invocations) => number) => median(runs.map(pick));
+  const first = (run: Invocations) => run.invocations[0]?.ms ?? Number.NaN;
+  return {
+    bootMs: of((run) => run.bootMs),
+    importMs: of((run) => run.importMs),
+    firstDeliveryMs: of(first),
+    coldMs: of((run) => run.importMs + first(run)),
+    answeredMs: of(answered),
+    processMs: of((run) => run.processMs),
+    maxRssMiB: of((run) => run.maxRssKiB / 1024),
+  };
+}
+
+/** Synthesizes both functions, then starts each cold {@link COLD_START_PAIRS} times, interleaved. */
+export async function measureBundles(): Promise<BundleFigures> {
+  const outdir = mkdtempSync(join(tmpdir(), 'bench-assembly-'));
+  try {
+    return await measureIn(outdir);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+async function measureIn(outdir: string): Promise<BundleFigures> {
+  const functions = synthesizeFunctions(outdir);
+  const database = await startEmbeddedDynamoDb();
+  const client = localDynamoDbClient(database.endpoint);
+  const tableName = 'bench-cold-start';
+  await ensureConnectionTable(client, tableName);
+  const secrets = await startSecretsManagerStandIn(BENCH_SECRET);
+  const endpoints = { dynamoDb: database.endpoint, secretsManager: secrets.endpoint };
+  const resolve = {
+    TABLE_NAME: tableName,
+    SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stand-in',
+  };
+
+  const receiverOnce = async () => {
+    const { headers, body } = newDelivery();
+    const run = await invokeDeployedFunction({
+      fn: functions.receiver,
+      resolve,
+      endpoints,
+      events: [apiGatewayEvent({ headers, body })],
+    });
+    expectAnswer(run, 'receiver', '{"result":"applied"}');
+    return run;
+  };
+  const bareOnce = async () => {
+    const run = await invokeDeployedFunction({
+      fn: functions.bare,
+      resolve,
+      endpoints,
+      events: [apiGatewayEvent({ body: newDelivery().body })],
+    });
+    expectAnswer(run, 'bare', '{"result":"applied"}');
+    return run;
+  };
+
+  // One of each first, so that both find the bundle and Node in the disk cache.
+  await receiverOnce();
+  await bareOnce();
+  const runs = { receiver: [] as Invocations[], bare: [] as Invocations[] };
+  const ratios = { cold: [] as number[], code: [] as number[], rss: [] as number[] };
+  for (let index = 0; index < COLD_START_PAIRS; index++) {
+    // Alternate which goes first, so that neither always follows the other.
+    const receiverFirst = index % 2 === 0;
+    const first = await (receiverFirst ? receiverOnce() : bareOnce());
+    const second = await (receiverFirst ? bareOnce() : receiverOnce());
+    const [receiver, bare] = receiverFirst ? [first, second] : [second, first];
+    runs.receiver.push(receiver);
+    runs.bare.push(bare);
+    ratios.cold.push(answered(receiver) / answered(bare));
+    ratios.code.push(code(receiver) / code(bare));
+    ratios.rss.push(receiver.maxRssKiB / bare.maxRssKiB);
+  }
+
+  await secrets.close();
+  client.destroy();
+  await database.close();
+  const size = (fn: DeployedFunction, suffix = '') => statSync(`${fn.entryFile}${suffix}`).size;
+  const [receiverContent, bareContent] = await Promise.all([
+    bundleContent(join(ROOT, 'functions', 'receive-webhook.ts'), functions.receiver),
+    bundleContent(join(ROOT, 'bench', 'bare-handler.ts'), functions.bare),
+  ]);
+  return {
+    pairs: COLD_START_PAIRS,
     receiver: summary(runs.receiver),
     bare: summary(runs.bare),
+    coldRatio: median(ratios.cold),
+    codeRatio: median(ratios.code),
+    rssRatio: median(ratios.rss),
+    receiverBytes: size(functions.receiver),
+    receiverMapBytes: size(functions.receiver, '.map'),
+    bareBytes: size(functions.bare),
+    bareMapBytes: size(functions.bare, '.map'),
+    addedBytes: addedBy(receiverContent, bareContent),
   };
+}
+
+function expectAnswer(run: Invocations, name: string, body: string): void {
+  const answer = run.invocations[0]?.response;
+  if (answer?.statusCode !== 200 || answer.body !== body) {
+    throw new Error(`${name} answered ${JSON.stringify(answer)}; its stderr: ${run.stderr}`);
+  }
 }

@@ -4,9 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { BreakdownFigures } from './breakdown';
+import { AS_IN_LAMBDA, type BreakdownFigures } from './breakdown';
 import type { CallsFigures } from './calls';
-import { type BundleFigures, COLD_START_RUNS } from './cold-start';
+import { type BundleFigures, COLD_START_PAIRS } from './cold-start';
 import { LATENCY_PAIRS, LATENCY_WARMUP_PAIRS, type LatencyFigures } from './latency';
 import { RESULTS, round } from './support';
 import { THROUGHPUT_CONCURRENCY, THROUGHPUT_REQUESTS, type ThroughputFigures } from './throughput';
@@ -21,6 +21,8 @@ export interface BenchFigures {
   latency: LatencyFigures;
   breakdown: BreakdownFigures;
   throughput: ThroughputFigures;
+  /** os.loadavg() when the run started: 1, 5 and 15 minutes. */
+  loadAverage: string;
 }
 
 /** One row of the table: a ratio to the bare client where there is one, and its goal. */
@@ -37,18 +39,59 @@ const ms = (value: number) => `${value.toFixed(3)} ms`;
 const callsGoal = (kind: string) => (kind === 'applied' || kind === 'duplicate' || kind === 'stale' ? 1 : 0);
 const reported = { ratio: undefined, goal: 'reported', met: undefined };
 
+const MiB = (kib: number) => `${kib.toFixed(1)} MiB`;
+
 function rowsOf({ latency, throughput, bundles, calls, breakdown }: BenchFigures): Row[] {
   const p50Ratio = latency.handlerP50Ms / latency.bareP50Ms;
-  const throughputRatio = throughput.serverPerSecond / throughput.barePerSecond;
-  const bundleRatio = bundles.receiverBytes / bundles.bareBytes;
-  const coldRatio = bundles.receiver.importMs / bundles.bare.importMs;
+  const throughputRatio = throughput.receiverPerSecond / throughput.barePerSecond;
+  const { receiver, bare } = bundles;
+  const handlerWithPowertools = breakdown[AS_IN_LAMBDA] ?? Number.NaN;
+  const cold = `median of ${COLD_START_PAIRS} paired ratios`;
   return [
     {
-      figure: 'per-delivery cost in process, p50',
+      figure: `cold start as deployed, process start to first delivery answered (${cold})`,
+      measured: `receiver ${ms(receiver.answeredMs)} / bare ${ms(bare.answeredMs)}`,
+      ratio: bundles.coldRatio,
+      goal: '≤ 1.05',
+      met: bundles.coldRatio <= 1.05,
+    },
+    {
+      figure: `cold start, import + first delivery only (${cold})`,
+      measured: `import ${ms(receiver.importMs)} + first ${ms(receiver.firstDeliveryMs)} / import ${ms(bare.importMs)} + first ${ms(bare.firstDeliveryMs)}`,
+      ...reported,
+      ratio: bundles.codeRatio,
+    },
+    {
+      figure: 'cold start, Node start before the import (both)',
+      measured: `receiver ${ms(receiver.bootMs)} / bare ${ms(bare.bootMs)}`,
+      ...reported,
+      ratio: receiver.bootMs / bare.bootMs,
+    },
+    {
+      figure: `cold start, peak memory (maxRSS, ${cold})`,
+      measured: `receiver ${MiB(receiver.maxRssMiB)} / bare ${MiB(bare.maxRssMiB)}`,
+      ...reported,
+      ratio: bundles.rssRatio,
+    },
+    {
+      figure: 'handler own work with Powertools, no database, p50',
+      measured: ms(handlerWithPowertools),
+      ratio: undefined,
+      goal: '≤ 0.150 ms',
+      met: handlerWithPowertools <= 0.15,
+    },
+    {
+      figure: 'per-delivery cost in process, p50 (as in Lambda: Logger + metrics)',
       measured: `handler ${ms(latency.handlerP50Ms)} / bare UpdateItem ${ms(latency.bareP50Ms)}`,
       ratio: p50Ratio,
       goal: '≤ 1.10',
       met: p50Ratio <= 1.1,
+    },
+    {
+      figure: 'per-delivery cost in process, median of paired ratios',
+      measured: `${latency.pairs} rounds, handler / bare UpdateItem timed back to back`,
+      ...reported,
+      ratio: latency.pairedRatio,
     },
     {
       figure: 'per-delivery cost in process, p99',
@@ -63,32 +106,23 @@ function rowsOf({ latency, throughput, bundles, calls, breakdown }: BenchFigures
       ratio: latency.storeWriteP50Ms / latency.bareP50Ms,
     },
     {
-      figure: `throughput, concurrency ${THROUGHPUT_CONCURRENCY}`,
-      measured: `HTTP server ${throughput.serverPerSecond.toFixed(0)}/s / bare UpdateItem ${throughput.barePerSecond.toFixed(0)}/s`,
+      figure: `throughput through the same local HTTP server, concurrency ${THROUGHPUT_CONCURRENCY}`,
+      measured: `receiver ${throughput.receiverPerSecond.toFixed(0)}/s / bare UpdateItem ${throughput.barePerSecond.toFixed(0)}/s`,
       ratio: throughputRatio,
       goal: '≥ 0.80',
       met: throughputRatio >= 0.8,
     },
     {
-      figure: 'shipped bundle (minified ESM)',
-      measured: `receive-webhook ${bundles.receiverBytes} B / bare client ${bundles.bareBytes} B`,
-      ratio: bundleRatio,
-      goal: '≤ 1.15',
-      met: bundleRatio <= 1.15,
-    },
-    {
-      figure: `cold start, import + build handler (median of ${COLD_START_RUNS})`,
-      measured: `receive-webhook ${ms(bundles.receiver.importMs)} / bare ${ms(bundles.bare.importMs)}`,
-      ratio: coldRatio,
-      goal: '≤ 1.15',
-      met: coldRatio <= 1.15,
-    },
-    {
-      figure: `cold start, whole process spawn to exit (median of ${COLD_START_RUNS})`,
-      measured: `receive-webhook ${ms(bundles.receiver.processMs)} / bare ${ms(bundles.bare.processMs)}`,
+      figure: 'shipped bundle (minified ESM, as synthesized)',
+      measured: `receiver ${bundles.receiverBytes} B (map ${bundles.receiverMapBytes} B) / bare ${bundles.bareBytes} B (map ${bundles.bareMapBytes} B)`,
       ...reported,
-      ratio: bundles.receiver.processMs / bundles.bare.processMs,
+      ratio: bundles.receiverBytes / bundles.bareBytes,
     },
+    ...bundles.addedBytes.map(([name, bytes]) => ({
+      figure: `bundle: added beyond the bare client by ${name}`,
+      measured: `${bytes} B`,
+      ...reported,
+    })),
     ...Object.entries(calls).map(([kind, entry]) => ({
       figure: `DynamoDB calls per delivery, ${kind}`,
       measured: `${entry.calls} calls / ${entry.deliveries} deliveries${entry.unexpected ? ` (${entry.unexpected} unexpected answers!)` : ''}`,
@@ -116,6 +150,7 @@ export function report(figures: BenchFigures): void {
   const machine = {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
+    loadAverageAtStart: figures.loadAverage,
     totalMemoryBytes: os.totalmem(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
@@ -123,7 +158,7 @@ export function report(figures: BenchFigures): void {
   const header = [
     `Benchmark of the Codat webhook receiver, ${figures.startedAt.toISOString()}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node} (${machine.platform})`,
-    `latency: ${LATENCY_PAIRS} interleaved rounds of handler, bare UpdateItem and store.write (order rotated) after ${LATENCY_WARMUP_PAIRS} warm-up; throughput: ${THROUGHPUT_REQUESTS} requests per side; embedded DynamoDB (dynalite) in memory`,
+    `latency: ${LATENCY_PAIRS} interleaved rounds of handler, bare UpdateItem and store.write (order rotated) after ${LATENCY_WARMUP_PAIRS} warm-up; throughput: ${THROUGHPUT_REQUESTS} requests per side; embedded DynamoDB (dynalite) in memory; load average at start ${figures.loadAverage}`,
   ];
   const cells = rows.map((row) => [
     row.figure,

@@ -78,3 +78,19 @@ export function changeOf(event: unknown): ConnectionChange {
     tombstoneTtlDays: DEFAULT_TOMBSTONE_TTL_DAYS,
   });
 }
+
+/**
+ * Runs `work` with stdout and stderr discarded: what Powertools and the EMF metrics write is
+ * built and written (the cost is measured), but the bench's own output stays readable.
+ */
+export async function discardingOutput<T>(work: () => Promise<T>): Promise<T> {
+  const { stdout, stderr } = process;
+  const writes = [stdout.write, stderr.write] as const;
+  stdout.write = (() => true) as typeof stdout.write;
+  stderr.write = (() => true) as typeof stderr.write;
+  try {
+    return await work();
+  } finally {
+    [stdout.write, stderr.write] = writes;
+  }
+}

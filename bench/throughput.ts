@@ -1,25 +1,33 @@
 /**
- * Throughput through the local HTTP server against bare UpdateItems at the same concurrency,
- * and the process's peak memory while both run.
+ * Throughput through one local HTTP server (API Gateway's payload 2.0, as the local run serves
+ * it) at the same concurrency on both sides: the receiver as Lambda runs it, against a bare
+ * UpdateItem of the same item behind the same server, and the process's peak memory.
  */
-import { Agent, request as httpRequest } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { localDynamoDbClient } from '../local/dynamodb-client';
-import { startLocalServer } from '../local/server';
-import { buildUpdate } from '../src/connection/dynamodb-store';
-import { DEFAULT_LOCAL_TABLE_NAME } from '../src/defaults';
-import { BENCH_SECRET, changeOf, newDelivery, silentLogger } from './support';
+import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
+import { httpApi } from '../local/lambda-http';
+import { buildUpdate, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { DEFAULT_LOCAL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../src/defaults';
+import { DeliveryMetrics } from '../src/observability/metrics';
+import { createLogger } from '../src/observability/powertools';
+import { createReceiver } from '../src/webhook/receiver';
+import { changeOf, discardingOutput, newDelivery, receiverDefaults } from './support';
 
 /** Requests in flight at once, on each side. */
 export const THROUGHPUT_CONCURRENCY = 32;
 /** Requests per side, in two interleaved rounds. */
 export const THROUGHPUT_REQUESTS = 5_000;
 const THROUGHPUT_WARMUP = 500;
+const BARE_PATH = '/bare';
 
-/** Deliveries per second on each side, the server's answers and the peak RSS. */
+/** Deliveries per second on each side, the receiver's answers and the peak RSS. */
 export interface ThroughputFigures {
   requestsPerSide: number;
   concurrency: number;
-  serverPerSecond: number;
+  receiverPerSecond: number;
   barePerSecond: number;
   outcomes: Record<string, number>;
   peakRssBytes: number;
@@ -63,8 +71,8 @@ function post(
 }
 
 /**
- * Alternates rounds of signed deliveries to the local server with rounds of bare UpdateItems
- * on its database (bare, server, server, bare), after a warm-up of each.
+ * Alternates rounds of signed deliveries to the receiver with rounds of bare UpdateItems (bare,
+ * receiver, receiver, bare), after a warm-up of each, all through the same server and client.
  */
 export async function measureThroughput(): Promise<ThroughputFigures> {
   let peakRss = process.memoryUsage.rss();
@@ -72,15 +80,39 @@ export async function measureThroughput(): Promise<ThroughputFigures> {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 50);
 
-  const server = await startLocalServer({ port: 0, signingSecret: BENCH_SECRET, logger: silentLogger() });
-  const client = localDynamoDbClient(server.dynamoDbEndpoint);
+  const database = await startEmbeddedDynamoDb();
+  const client = localDynamoDbClient(database.endpoint);
+  const tableName = `bench-${randomUUID()}`;
+  await ensureConnectionTable(client, tableName);
+  const receiver = createReceiver({
+    ...receiverDefaults,
+    writer: new DynamoDbConnectionStore(client, tableName),
+    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
+    metrics: new DeliveryMetrics({ stage: 'bench' }),
+  });
+  // The bare side's commands are built before its round; the request names the one to send.
+  let commands: ReturnType<typeof buildUpdate>[] = [];
+  const bare = async (event: { headers: Record<string, string | undefined> }) => {
+    await client.send(commands[Number(event.headers['x-bench-index'])] as ReturnType<typeof buildUpdate>);
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"result":"applied"}' };
+  };
+  const listener = httpApi(
+    [
+      { method: 'POST', path: WEBHOOK_PATH, handler: receiver },
+      { method: 'POST', path: BARE_PATH, handler: bare },
+    ],
+    { maxBodyBytes: DEFAULT_MAX_BODY_BYTES, timeoutMs: DEFAULT_LOCAL_TIMEOUT_MS },
+  );
+  const server = createServer((request, response) => void listener(request, response));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const agent = new Agent({ keepAlive: true, maxSockets: THROUGHPUT_CONCURRENCY });
-  const url = new URL(server.webhookUrl);
   const outcomes: Record<string, number> = {};
 
-  const serverSide = async (count: number, record: boolean) => {
+  const receiverSide = async (count: number, record: boolean) => {
     // Signed just before the round, outside the timed section: the load generator shares the CPU.
     const deliveries = Array.from({ length: count }, () => newDelivery());
+    const url = new URL(WEBHOOK_PATH, base);
     const start = performance.now();
     await runConcurrently(count, THROUGHPUT_CONCURRENCY, async (index) => {
       const delivery = deliveries[index] as (typeof deliveries)[number];
@@ -93,35 +125,40 @@ export async function measureThroughput(): Promise<ThroughputFigures> {
     return performance.now() - start;
   };
   const bareSide = async (count: number) => {
-    const commands = Array.from({ length: count }, () =>
-      buildUpdate(DEFAULT_LOCAL_TABLE_NAME, changeOf(newDelivery().event)),
-    );
+    const deliveries = Array.from({ length: count }, () => newDelivery());
+    commands = deliveries.map((delivery) => buildUpdate(tableName, changeOf(delivery.event)));
+    const url = new URL(BARE_PATH, base);
     const start = performance.now();
     await runConcurrently(count, THROUGHPUT_CONCURRENCY, async (index) => {
-      await client.send(commands[index] as (typeof commands)[number]);
+      const delivery = deliveries[index] as (typeof deliveries)[number];
+      const response = await post(agent, url, delivery.body, { 'x-bench-index': String(index) });
+      if (response.status !== 200) throw new Error(`bare answered ${response.status} ${response.body}`);
     });
     return performance.now() - start;
   };
 
-  await serverSide(THROUGHPUT_WARMUP, false);
-  await bareSide(THROUGHPUT_WARMUP);
-  let serverMs = 0;
-  let bareMs = 0;
   const half = THROUGHPUT_REQUESTS / 2;
-  bareMs += await bareSide(half);
-  serverMs += await serverSide(half, true);
-  serverMs += await serverSide(half, true);
-  bareMs += await bareSide(half);
+  const { receiverMs, bareMs } = await discardingOutput(async () => {
+    await receiverSide(THROUGHPUT_WARMUP, false);
+    await bareSide(THROUGHPUT_WARMUP);
+    let bareTotal = await bareSide(half);
+    let receiverTotal = await receiverSide(half, true);
+    receiverTotal += await receiverSide(half, true);
+    bareTotal += await bareSide(half);
+    return { receiverMs: receiverTotal, bareMs: bareTotal };
+  });
 
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   agent.destroy();
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
   client.destroy();
-  await server.close();
+  await database.close();
   return {
     requestsPerSide: THROUGHPUT_REQUESTS,
     concurrency: THROUGHPUT_CONCURRENCY,
-    serverPerSecond: THROUGHPUT_REQUESTS / (serverMs / 1000),
+    receiverPerSecond: THROUGHPUT_REQUESTS / (receiverMs / 1000),
     barePerSecond: THROUGHPUT_REQUESTS / (bareMs / 1000),
     outcomes,
     peakRssBytes: peakRss,

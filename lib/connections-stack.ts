@@ -119,6 +119,7 @@ export class ConnectionsStack extends Stack {
     });
 
     const receiver = new NodeFunction(this, 'ReceiveWebhook', {
+      sourceMapsAtStart: false, // it maps the stacks it logs on demand: no map parse at start
       entry: fileURLToPath(new URL('../functions/receive-webhook.ts', import.meta.url)),
       description: `Codat connection webhooks: POST ${WEBHOOK_PATH}`,
       environment: {

@@ -6,7 +6,8 @@ import { readLambdaConfig } from '../src/config';
 import type { ConnectionWriter, WriteOutcome } from '../src/connection/store';
 import type { LogLevel } from '../src/defaults';
 import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
-import { createLogger, createMetrics } from '../src/observability/powertools';
+import { DeliveryMetrics } from '../src/observability/metrics';
+import { createLogger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
 import { type CapturedOutput, captureOutput } from './support/logs';
@@ -71,13 +72,19 @@ interface Emf {
   _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
 }
 
-/** The metric `name` as published: its dimensions (name → value) and its value. */
+/**
+ * The metric `name` as published: its dimensions (name → value) and its value. A line may hold
+ * several directives (one per dimension set); each metric is read under its own directive's
+ * dimensions only, as CloudWatch files it.
+ */
 function metric(name: string): { dimensions: Record<string, unknown>; value: unknown } | undefined {
   for (const line of emf()) {
-    const directive = (line as unknown as Emf)._aws.CloudWatchMetrics[0];
-    if (!directive?.Metrics.some((m) => m.Name === name)) continue;
-    const dimensions = Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, line[d]]));
-    return { dimensions: { namespace: directive.Namespace, ...dimensions }, value: line[name] };
+    for (const directive of (line as unknown as Emf)._aws.CloudWatchMetrics) {
+      if (!directive.Metrics.some((m) => m.Name === name)) continue;
+      expect(directive.Dimensions).toHaveLength(1);
+      const dimensions = Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, line[d]]));
+      return { dimensions: { namespace: directive.Namespace, ...dimensions }, value: line[name] };
+    }
   }
   return undefined;
 }
@@ -88,7 +95,7 @@ function receiver(writer: ConnectionWriter, stage = 'prod', logLevel: LogLevel =
     signingSecrets: async () => parseSigningSecrets(secret),
     tombstoneTtlDays: 30,
     logger: createLogger({ stage, logLevel }),
-    metrics: createMetrics({ stage }),
+    metrics: new DeliveryMetrics({ stage }),
     now: () => NOW,
   });
 }
@@ -182,6 +189,31 @@ describe('the delivery log line and metrics in Lambda', () => {
     },
   );
 
+  it('writes one metrics line per delivery, each metric under its own dimension set only', async () => {
+    const handler = receiver(writerAnswering('applied'));
+    await handler(signed(JSON.stringify(connected()), { id: 'msg_warm' }), lambdaContext());
+    output.restore();
+    output = captureOutput();
+
+    await handler(signed('{"id": ', { id: 'msg_rejected' }), lambdaContext());
+    await handler(signed(JSON.stringify(connected()), { id: 'msg_applied' }), lambdaContext());
+
+    const [rejected, applied, ...others] = emf() as unknown as Emf[];
+    expect(others).toHaveLength(0);
+    const dimensionSets = (line: Emf | undefined) =>
+      Object.fromEntries((line?._aws.CloudWatchMetrics ?? []).map((d) => [d.Metrics[0]?.Name, d.Dimensions]));
+    expect(dimensionSets(rejected)).toEqual({
+      Deliveries: [['service', 'stage', 'Result']],
+      Rejections: [['service', 'stage', 'Reason']],
+    });
+    expect(dimensionSets(applied)).toEqual({
+      Deliveries: [['service', 'stage', 'Result']],
+      DeliveryLagMs: [['service', 'stage']],
+    });
+    expect(applied).toMatchObject({ Result: 'applied', Deliveries: 1, DeliveryLagMs: 3_250 });
+    expect(applied).not.toHaveProperty('Reason');
+  });
+
   it('logs a storage failure as an error and counts it as failed, not as a rejection', async () => {
     const event = connected();
 
@@ -244,6 +276,15 @@ describe('the delivery log line and metrics in Lambda', () => {
 
     const coldStarts = emf().filter((line) => 'ColdStart' in line);
     expect(coldStarts).toHaveLength(1);
+    expect(metric('ColdStart')).toEqual({
+      dimensions: {
+        namespace: 'CodatConnections',
+        service: 'codat-connections',
+        stage: 'prod',
+        function_name: 'CodatConnections-dev-ReceiveWebhook',
+      },
+      value: 1,
+    });
     expect(logLines().map((line) => line.cold_start)).toEqual([true, false]);
   });
 

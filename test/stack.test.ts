@@ -119,11 +119,27 @@ describe('ConnectionsStack', () => {
       });
     });
 
+    it('leaves source maps off at start for the receiver only, which maps the stacks it logs on demand', () => {
+      const functions = template.findResources('AWS::Lambda::Function');
+      const nodeOptions = (prefix: string) =>
+        Object.entries(functions).find(([id]) => id.startsWith(prefix))?.[1]?.Properties?.Environment
+          ?.Variables?.NODE_OPTIONS;
+
+      expect(nodeOptions('ReceiveWebhook')).toBeUndefined();
+      for (const other of [
+        'ChangeEventsPublishChanges',
+        'ReconcilerReconcilePages',
+        'ReadApiReadConnections',
+      ]) {
+        expect([other, nodeOptions(other)]).toEqual([other, '--enable-source-maps']);
+      }
+    });
+
     it('does not trace', () => {
       expect(fn.resource.Properties.TracingConfig).toBeUndefined();
     });
 
-    it('is told the table, the secret, the tombstone lifetime, its stage and log level, and to map stack traces to the source', () => {
+    it('is told the table, the secret, the tombstone lifetime, its stage and log level, and no NODE_OPTIONS', () => {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.exact({
@@ -132,7 +148,6 @@ describe('ConnectionsStack', () => {
             TOMBSTONE_TTL_DAYS: '30',
             STAGE: 'dev',
             LOG_LEVEL: 'info',
-            NODE_OPTIONS: '--enable-source-maps',
           }),
         },
       });

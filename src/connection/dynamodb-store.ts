@@ -59,7 +59,11 @@ export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoD
  * carries, removes those it leaves out (so the item is the event's state, not a blend), and
  * applies only when the stored event is older.
  */
-export function buildUpdate(tableName: string, change: ConnectionChange) {
+export function buildUpdate(
+  tableName: string,
+  change: ConnectionChange,
+  attributes = itemAttributes(change),
+) {
   const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
   const values: Record<string, AttributeValue> = {
     ':order': { S: change.event.order },
@@ -67,15 +71,17 @@ export function buildUpdate(tableName: string, change: ConnectionChange) {
   };
   const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
   const remove: string[] = [];
-  Object.entries(itemAttributes(change)).forEach(([attribute, value], index) => {
+  // One marshall call for every value: a number beyond 2^53 has lost its exact value in
+  // JSON.parse already; it is stored as parsed rather than refused, since refusing would have
+  // the provider retry it for days.
+  const marshalled = marshall(attributes, { removeUndefinedValues: true, allowImpreciseNumbers: true });
+  Object.keys(attributes).forEach((attribute, index) => {
     names[`#a${index}`] = attribute;
+    const value = marshalled[attribute];
     if (value === undefined) {
       remove.push(`#a${index}`);
     } else {
-      // A number beyond 2^53 has lost its exact value in JSON.parse already; it is stored as
-      // parsed rather than refused, since refusing would have the provider retry it for days.
-      values[`:a${index}`] = marshall({ value }, { removeUndefinedValues: true, allowImpreciseNumbers: true })
-        .value as AttributeValue;
+      values[`:a${index}`] = value;
       set.push(`#a${index} = :a${index}`);
     }
   });
@@ -100,9 +106,10 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   async write(change: ConnectionChange): Promise<WriteOutcome> {
     // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
     // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
-    const problems = itemLimitProblems(storedItem(change));
+    const attributes = itemAttributes(change);
+    const problems = itemLimitProblems(storedItem(change, attributes));
     if (problems.length > 0) throw new UnstorableChangeError(problems);
-    const update = buildUpdate(this.tableName, change);
+    const update = buildUpdate(this.tableName, change, attributes);
     try {
       if (!this.options.onApplied) {
         await this.client.send(update);

@@ -51,11 +51,14 @@ export function itemAttributes(change: ConnectionChange): Record<string, unknown
  * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
  * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
  */
-export function storedItem(change: ConnectionChange): Record<string, unknown> {
+export function storedItem(
+  change: ConnectionChange,
+  attributes = itemAttributes(change),
+): Record<string, unknown> {
   return {
     [partitionKey]: change.companyId,
     [sortKey]: change.connection.id,
-    ...itemAttributes(change),
+    ...attributes,
     firstStoredAt: change.receivedAt,
   };
 }

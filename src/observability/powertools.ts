@@ -21,8 +21,9 @@ export function createLogger(options: { stage: string; logLevel?: LogLevel }): L
 }
 
 /**
- * The function's metrics, as CloudWatch embedded metric format on stdout: no API call. Every
- * metric carries `service` and `stage`. The local run has none.
+ * Metrics for the reconciler, the publisher and the endpoint check, as CloudWatch embedded metric
+ * format on stdout: no API call. Every metric carries `service` and `stage`. The receiver, on the
+ * hot path of every delivery, writes its own one-line EMF instead (`DeliveryMetrics`, metrics.ts).
  */
 export function createMetrics(options: { stage: string }): Metrics {
   return new Metrics({

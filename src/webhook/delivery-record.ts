@@ -1,27 +1,22 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
-import { DELIVERY_RESULTS, type DeliveryResult, DIMENSION, METRIC } from '../observability/names';
-import type { Logger, Metrics } from '../observability/powertools';
+import type { DeliveryMetrics } from '../observability/metrics';
+import { DELIVERY_RESULTS, type DeliveryResult } from '../observability/names';
+import type { Logger } from '../observability/powertools';
+import { sourceMappedStack } from '../observability/stack-trace';
 import { type DeliveryFields, type DeliveryMiddleware, fieldsOf, type WebhookResult } from './delivery';
 
 /** Counts one delivery by its result; a rejection also by its reason; a connection event's lag. */
 function countDelivery(
-  metrics: Metrics,
+  metrics: DeliveryMetrics,
   result: DeliveryResult,
   fields: DeliveryFields,
   answer?: ErrorAnswer,
 ) {
-  metrics.addDimension(DIMENSION.result, result);
-  metrics.addMetric(METRIC.deliveries, MetricUnit.Count, 1);
-  // Single metrics, each on its own line, so that they do not take on the Result dimension.
-  if (answer?.result === 'rejected') {
-    const rejection = metrics.singleMetric();
-    rejection.addDimension(DIMENSION.reason, answer.code);
-    rejection.addMetric(METRIC.rejections, MetricUnit.Count, 1);
-  }
-  if (fields.lagMs !== undefined) {
-    metrics.singleMetric().addMetric(METRIC.deliveryLag, MetricUnit.Milliseconds, fields.lagMs);
-  }
+  metrics.delivery({
+    result,
+    ...(answer?.result === 'rejected' ? { rejection: answer.code } : {}),
+    ...(fields.lagMs !== undefined ? { lagMs: fields.lagMs } : {}),
+  });
 }
 
 /** The `result` a successful answer gave the provider: what is logged is what was answered. */
@@ -38,11 +33,12 @@ function answeredResult(response: WebhookResult | null | undefined): DeliveryRes
  * Logs one line and counts once per delivery, whatever its fate, and turns every error into its
  * answer through `toErrorAnswer`. Never logs the secret, a signature or the body.
  */
-export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddleware {
+export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): DeliveryMiddleware {
   const durationMs = (startedAt = performance.now()) => Math.round((performance.now() - startedAt) * 10) / 10;
   return {
     before: (request) => {
       request.internal.startedAt = performance.now();
+      metrics?.coldStart(request.context.functionName);
       const headers = request.event.headers ?? {};
       // Logged even when the signature then fails, so that an operator can find a refused
       // delivery by the id the provider's portal shows; bounded, since it is not yet trusted.
@@ -72,7 +68,8 @@ export function deliveryRecord(logger: Logger, metrics?: Metrics): DeliveryMiddl
         statusCode: answer.response.statusCode,
         durationMs: durationMs(request.internal.startedAt),
       };
-      if (answer.result === 'failed') logger.error('delivery', { ...line, error: request.error?.stack });
+      if (answer.result === 'failed')
+        logger.error('delivery', { ...line, error: sourceMappedStack(request.error?.stack) });
       else logger.warn('delivery', line);
     },
   };

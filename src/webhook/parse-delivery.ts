@@ -28,6 +28,18 @@ function parse<const TSchema extends v.GenericSchema>(
   return parsed.output;
 }
 
+/**
+ * The event type, read directly when it is a non-empty string (nearly every delivery), so that
+ * only a body without one goes through EventTypeOnly, which names the problem.
+ */
+function eventTypeOf(body: unknown): string {
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const { eventType } = body as { eventType?: unknown };
+    if (typeof eventType === 'string' && eventType !== '') return eventType;
+  }
+  return parse(EventTypeOnly, body).eventType;
+}
+
 /** How far ahead of the receipt time an event may be dated: the signature's own window. */
 const FUTURE_TOLERANCE_MS = DEFAULT_SIGNATURE_TOLERANCE_SECONDS * 1000;
 
@@ -60,7 +72,7 @@ export function parseDelivery(options: { now: () => Date }): DeliveryMiddleware 
       if (!verifiedBody) throw new Error('parseDelivery must come after signedBody in the chain');
       const fields = fieldsOf(request);
       const body = parseJsonBody(verifiedBody);
-      const { eventType } = parse(EventTypeOnly, body);
+      const eventType = eventTypeOf(body);
       fields.eventType = eventType;
       if (eventType === 'company.deleted') {
         const event = parse(CompanyDeletedEvent, body);

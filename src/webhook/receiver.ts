@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { companyDeletedEvent, toConnectionChange, tombstoneExpiry } from '../connection/connection-change';
@@ -7,7 +6,8 @@ import type { ConnectionWriter } from '../connection/store';
 import { DEFAULT_MAX_BODY_BYTES } from '../defaults';
 import { DeliveryTimeoutError } from '../errors';
 import { json } from '../http/answers';
-import type { Logger, Metrics } from '../observability/powertools';
+import type { DeliveryMetrics } from '../observability/metrics';
+import type { Logger } from '../observability/powertools';
 import type { DeliveryInternal, WebhookEvent, WebhookResult } from './delivery';
 import { deliveryRecord } from './delivery-record';
 import { parseDelivery } from './parse-delivery';
@@ -26,7 +26,7 @@ export interface ReceiverOptions {
   /** One line per delivery; given the Lambda context by its middleware. */
   logger: Logger;
   /** Published as embedded metric format on stdout once per delivery. None when left out (local run). */
-  metrics?: Metrics;
+  metrics?: DeliveryMetrics;
   /** @default () => new Date() */
   now?: () => Date;
   /** @default DEFAULT_MAX_BODY_BYTES (256 KiB) */
@@ -52,12 +52,11 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
       throw new DeliveryTimeoutError(TIMEOUT_EARLY_MS);
     },
   })
-    // Outermost, so that the context is on every line and the metrics are published after the
-    // delivery record has counted, on success and on error alike. Never logs the event: it
-    // holds the signature and the body.
-    .use(injectLambdaContext(logger, { logEvent: false }));
-  if (metrics) chain.use(logMetrics(metrics, { captureColdStartMetric: true }));
-  chain.use(deliveryRecord(logger, metrics));
+    // Outermost, so that the context is on every line. Never logs the event: it holds the
+    // signature and the body.
+    .use(injectLambdaContext(logger, { logEvent: false }))
+    // Logs and counts once per delivery, on success and on error alike.
+    .use(deliveryRecord(logger, metrics));
   if (options.allowedSourceIps?.length) chain.use(sourceAllowList(options.allowedSourceIps));
   return chain
     .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))

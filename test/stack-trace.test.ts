@@ -1,0 +1,72 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { build } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../lib/bundling';
+import { sourceMappedStack } from '../src/observability/stack-trace';
+
+const MAPPER = fileURLToPath(new URL('../src/observability/stack-trace.ts', import.meta.url));
+
+/**
+ * The function runs without --enable-source-maps; the stack of a failed delivery is mapped by
+ * sourceMappedStack from the map shipped next to the bundle, as Node itself would map it. The
+ * bundle runs in a plain Node process: jest maps every stack of its own.
+ */
+describe('stack traces of a minified bundle', () => {
+  const folder = mkdtempSync(join(tmpdir(), 'stack-trace-'));
+  let stacks: { raw: string; mapped: string };
+
+  beforeAll(async () => {
+    writeFileSync(
+      join(folder, 'store.ts'),
+      "export class Store {\n  async write(): Promise<void> {\n    await Promise.resolve();\n    throw new Error('database down');\n  }\n}\n",
+    );
+    writeFileSync(
+      join(folder, 'entry.ts'),
+      `import { sourceMappedStack } from ${JSON.stringify(MAPPER)};\nimport { Store } from './store';\nexport async function handler() {\n  try {\n    await new Store().write();\n  } catch (error) {\n    return { raw: error.stack, mapped: sourceMappedStack(error.stack) };\n  }\n}\n`,
+    );
+    await build({
+      entryPoints: [join(folder, 'entry.ts')],
+      outfile: join(folder, 'out', 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      minify: LAMBDA_BUNDLING.minify,
+      sourcemap: LAMBDA_BUNDLING.sourceMap,
+      sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+      logLevel: 'silent',
+    });
+    const url = pathToFileURL(join(folder, 'out', 'index.mjs')).href;
+    const script = `const { handler } = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await handler()));`;
+    const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    stacks = JSON.parse(output) as typeof stacks;
+  });
+
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('puts every frame of the bundle back in its source file, line and column', () => {
+    expect(stacks.raw).toMatch(/index\.mjs:\d+:\d+/);
+
+    const { mapped } = stacks;
+
+    expect(mapped.split('\n').slice(0, 3)).toEqual([
+      'Error: database down',
+      expect.stringMatching(/^ {4}at \S+ \(.*store\.ts:4:11\)$/),
+      expect.stringMatching(/^ {4}at async \S+ \(.*entry\.ts:5:5\)$/),
+    ]);
+    expect(mapped).not.toContain('index.mjs');
+  });
+
+  it('leaves a stack of files without a map as it is', () => {
+    const stack = new Error('plain').stack;
+
+    expect(sourceMappedStack(stack)).toBe(stack);
+    expect(sourceMappedStack(undefined)).toBeUndefined();
+  });
+});
