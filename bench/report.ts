@@ -8,6 +8,7 @@ import { AS_IN_LAMBDA, type BreakdownFigures } from './breakdown';
 import type { CallsFigures } from './calls';
 import { type BundleFigures, COLD_START_PAIRS } from './cold-start';
 import { LATENCY_PAIRS, LATENCY_WARMUP_PAIRS, type LatencyFigures } from './latency';
+import { type ReconcileFigures, reconcileRows } from './reconcile';
 import { RESULTS, round } from './support';
 import { THROUGHPUT_CONCURRENCY, THROUGHPUT_REQUESTS, type ThroughputFigures } from './throughput';
 
@@ -23,6 +24,8 @@ export interface BenchFigures {
   throughput: ThroughputFigures;
   /** os.loadavg() when the run started: 1, 5 and 15 minutes. */
   loadAverage: string;
+  /** The reconciler over a large and a small unchanged account; absent with --skip-reconcile. */
+  reconcile?: { large: ReconcileFigures; small: ReconcileFigures };
 }
 
 /** One row of the table: a ratio to the bare client where there is one, and its goal. */
@@ -41,7 +44,7 @@ const reported = { ratio: undefined, goal: 'reported', met: undefined };
 
 const MiB = (kib: number) => `${kib.toFixed(1)} MiB`;
 
-function rowsOf({ latency, throughput, bundles, calls, breakdown }: BenchFigures): Row[] {
+function rowsOf({ latency, throughput, bundles, calls, breakdown, reconcile }: BenchFigures): Row[] {
   const p50Ratio = latency.handlerP50Ms / latency.bareP50Ms;
   const throughputRatio = throughput.receiverPerSecond / throughput.barePerSecond;
   const { receiver, bare } = bundles;
@@ -140,6 +143,7 @@ function rowsOf({ latency, throughput, bundles, calls, breakdown }: BenchFigures
       measured: ms(p50),
       ...reported,
     })),
+    ...(reconcile ? reconcileRows(reconcile.large, reconcile.small) : []),
   ];
 }
 

@@ -4,11 +4,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { parseCommandLine } from '../local/command-line';
+import { parseCommandLine, usageError } from '../local/command-line';
 import { measureBreakdown } from './breakdown';
 import { measureCalls } from './calls';
 import { measureBundles } from './cold-start';
 import { measureLatency } from './latency';
+import { measureReconcile, type ReconcileFigures } from './reconcile';
 import { report } from './report';
 import { RESULTS } from './support';
 import { measureThroughput } from './throughput';
@@ -21,9 +22,21 @@ runs it (fresh process, the template's environment), DynamoDB calls per kind of 
 per-delivery latency, the handler's own steps, and throughput behind one local HTTP server.
 Takes a few minutes; prints one table and writes the figures to bench/results/bench.json.
 
-  -h, --help   print this help`;
+Then the reconciler: npm run reconcile over an unchanged account on the fake Codat API, a large
+one and a quarter of it, counting API requests and DynamoDB calls (several more minutes).
 
-parseCommandLine(USAGE, {});
+  --reconcile-companies <n>  companies in the large account (default 10000, 2 connections each)
+  --skip-reconcile           leave the reconciler out
+  -h, --help                 print this help`;
+
+const { values } = parseCommandLine(USAGE, {
+  'reconcile-companies': { type: 'string', default: '10000' },
+  'skip-reconcile': { type: 'boolean', default: false },
+});
+const reconcileCompanies = Number(values['reconcile-companies']);
+if (!Number.isSafeInteger(reconcileCompanies) || reconcileCompanies < 4) {
+  usageError(USAGE, '--reconcile-companies must be a whole number, at least 4');
+}
 
 const startedAt = new Date();
 const loadAverage = os
@@ -42,4 +55,12 @@ process.stderr.write('bench: handler breakdown…\n');
 const breakdown = await measureBreakdown();
 process.stderr.write('bench: throughput…\n');
 const throughput = await measureThroughput();
-report({ startedAt, wallStart, loadAverage, bundles, calls, latency, breakdown, throughput });
+let reconcile: { large: ReconcileFigures; small: ReconcileFigures } | undefined;
+if (!values['skip-reconcile']) {
+  process.stderr.write(
+    `bench: reconcile, ${Math.floor(reconcileCompanies / 4)} then ${reconcileCompanies} companies…\n`,
+  );
+  const small = await measureReconcile(Math.floor(reconcileCompanies / 4));
+  reconcile = { small, large: await measureReconcile(reconcileCompanies) };
+}
+report({ startedAt, wallStart, loadAverage, bundles, calls, latency, breakdown, throughput, reconcile });
