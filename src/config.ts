@@ -1,33 +1,16 @@
 import { isIP } from 'node:net';
 import * as v from 'valibot';
-import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS, LOG_LEVELS } from './defaults';
-
-const positiveInteger = (name: string) =>
-  v.pipe(
-    v.string(),
-    v.regex(/^\d+$/, `${name} must be a whole number`),
-    v.transform(Number),
-    v.minValue(1, `${name} must be at least 1`),
-  );
+import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS } from './defaults';
+import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from './environment';
 
 /** The Lambda function's environment, checked once at cold start. Required values have no default. */
 const LambdaEnvironment = v.object({
-  TABLE_NAME: v.pipe(v.string('TABLE_NAME is required'), v.nonEmpty('TABLE_NAME is required')),
-  SIGNING_SECRET_ARN: v.pipe(
-    v.string('SIGNING_SECRET_ARN is required'),
-    v.nonEmpty('SIGNING_SECRET_ARN is required'),
-  ),
-  TOMBSTONE_TTL_DAYS: v.optional(positiveInteger('TOMBSTONE_TTL_DAYS'), String(DEFAULT_TOMBSTONE_TTL_DAYS)),
-  SECRET_CACHE_SECONDS: v.optional(
-    positiveInteger('SECRET_CACHE_SECONDS'),
-    String(DEFAULT_SECRET_CACHE_SECONDS),
-  ),
-  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
-  /** The `stage` dimension of every metric; the stack always sets it. */
-  STAGE: v.optional(
-    v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,19}$/, 'STAGE must be a short lower-case name')),
-    'local',
-  ),
+  TABLE_NAME: requiredText('TABLE_NAME'),
+  SIGNING_SECRET_ARN: requiredText('SIGNING_SECRET_ARN'),
+  TOMBSTONE_TTL_DAYS: wholeNumber('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
+  SECRET_CACHE_SECONDS: wholeNumber('SECRET_CACHE_SECONDS', DEFAULT_SECRET_CACHE_SECONDS),
+  LOG_LEVEL: LogLevelSetting,
+  STAGE: StageSetting,
   /** Comma-separated caller addresses to serve; any address when unset. */
   ALLOWED_SOURCE_IPS: v.optional(
     v.pipe(
@@ -50,11 +33,7 @@ export type LambdaConfig = ReturnType<typeof readLambdaConfig>;
 
 /** Reads and checks the environment; throws one message that lists every problem. */
 export function readLambdaConfig(env: NodeJS.ProcessEnv) {
-  const parsed = v.safeParse(LambdaEnvironment, env);
-  if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
-  }
-  const config = parsed.output;
+  const config = readEnvironment(LambdaEnvironment, env);
   return {
     tableName: config.TABLE_NAME,
     signingSecretArn: config.SIGNING_SECRET_ARN,

@@ -1,37 +1,10 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { NOTIFY_PATTERN } from '../lib/change-events';
-import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from '../lib/context';
+import { grantsOf, logicalId, type Resource, synthesizeTemplate } from './support/template';
 
-/** The stack without bundling: these tests read resources and policies, not code. */
-function synthesize(props: ConnectionsStackProps = {}): Template {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return Template.fromStack(new ConnectionsStack(app, 'CodatConnections-dev', props));
-}
-
-type Resource = { Properties: Record<string, unknown> };
-
-function logicalId(template: Template, type: string, prefix: string): string {
-  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
-  expect(ids).toHaveLength(1);
-  return ids[0] as string;
-}
-
-/** The statements of a function's role policy, without the one that writes its own logs. */
-function grantsOf(template: Template, functionPrefix: string) {
-  const fn = template.toJSON().Resources[
-    logicalId(template, 'AWS::Lambda::Function', functionPrefix)
-  ] as Resource;
-  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-  const policies = (Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]).filter(
-    (policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
-  );
-  expect(policies).toHaveLength(1);
-  const document = policies[0]?.Properties.PolicyDocument as { Statement: { Action: unknown }[] };
-  const statements = document.Statement;
-  return statements.filter((statement) => !JSON.stringify(statement.Action).includes('logs:'));
-}
+const synthesize = (props: ConnectionsStackProps = {}) => synthesizeTemplate(props);
 
 describe('the change events in the stack', () => {
   const template = synthesize();

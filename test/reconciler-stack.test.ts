@@ -1,44 +1,11 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { reconcileScheduleFromContext } from '../lib/context';
 import { apiKeyFrom } from '../src/reconcile/lambda-config';
-import { captureOutput } from './support/logs';
+import { grantsOf, logicalId, type Resource, synthesizeTemplate } from './support/template';
 
-/** The stack as `cdk synth` builds it, bundles included, kept quiet. */
-function synthesize(props: ConnectionsStackProps = {}, bundle = false): Template {
-  const app = new App(bundle ? {} : { context: { 'aws:cdk:bundling-stacks': [] } });
-  const output = captureOutput();
-  try {
-    return Template.fromStack(new ConnectionsStack(app, 'CodatConnections-dev', props));
-  } finally {
-    output.restore();
-  }
-}
-
-type Resource = { Properties: Record<string, unknown> };
-
-function logicalId(template: Template, type: string, prefix: string): string {
-  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
-  expect(ids).toHaveLength(1);
-  return ids[0] as string;
-}
-
-/** The statements of the policy attached to a function's role, without its log-writing statement. */
-function grantsOf(template: Template, functionPrefix: string) {
-  const fnId = logicalId(template, 'AWS::Lambda::Function', functionPrefix);
-  const fn = template.toJSON().Resources[fnId] as Resource;
-  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-  const policy = policies.find(
-    (each) => JSON.stringify(each.Properties.Roles) === JSON.stringify([{ Ref: roleId }]),
-  );
-  if (!policy) throw new Error(`no policy for ${functionPrefix}`);
-  const statements = (
-    policy.Properties.PolicyDocument as { Statement: { Action: unknown; Resource: unknown }[] }
-  ).Statement;
-  return statements.filter((statement) => !JSON.stringify(statement.Action).includes('logs:'));
-}
+const synthesize = (props: ConnectionsStackProps = {}, bundle = false) =>
+  synthesizeTemplate(props, { bundle });
 
 describe('the reconciler in the stack', () => {
   const template = synthesize({}, true);

@@ -1,40 +1,30 @@
 import * as v from 'valibot';
-import { DEFAULT_TOMBSTONE_TTL_DAYS, LOG_LEVELS } from '../defaults';
+import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
+import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from '../environment';
 import { DEFAULT_BASE_URL } from './codat-api';
 import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from './run-walk';
 import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
 
-const required = (name: string) => v.pipe(v.optional(v.string(), ''), v.nonEmpty(`${name} is required`));
-const whole = (name: string, fallback: number) =>
-  v.optional(
-    v.pipe(v.string(), v.regex(/^[1-9]\d*$/, `${name} must be a whole number from 1`), v.transform(Number)),
-    String(fallback),
-  );
-
 /** The reconciler functions' environment, checked once at cold start. */
 const ReconcileEnvironment = v.object({
-  CODAT_API_KEY_SECRET_ARN: required('CODAT_API_KEY_SECRET_ARN'),
+  CODAT_API_KEY_SECRET_ARN: requiredText('CODAT_API_KEY_SECRET_ARN'),
   CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_BASE_URL),
   TABLE_NAME: v.optional(v.string()),
   JOURNAL_TABLE_NAME: v.optional(v.string()),
   WEBHOOK_URL: v.optional(v.string()),
-  TOMBSTONE_TTL_DAYS: whole('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
-  PAGE_SIZE: whole('PAGE_SIZE', DEFAULT_RECONCILE_PAGE_SIZE),
-  LAG_ALLOWANCE_SECONDS: whole('LAG_ALLOWANCE_SECONDS', DEFAULT_LAG_ALLOWANCE_MS / 1000),
-  WALK_BUDGET_MINUTES: whole('WALK_BUDGET_MINUTES', DEFAULT_WALK_BUDGET_MS / 60_000),
-  LOG_LEVEL: v.optional(v.picklist(LOG_LEVELS), 'info'),
-  STAGE: v.optional(v.pipe(v.string(), v.regex(/^[a-z][a-z0-9-]{0,19}$/)), 'local'),
+  TOMBSTONE_TTL_DAYS: wholeNumber('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
+  PAGE_SIZE: wholeNumber('PAGE_SIZE', DEFAULT_RECONCILE_PAGE_SIZE),
+  LAG_ALLOWANCE_SECONDS: wholeNumber('LAG_ALLOWANCE_SECONDS', DEFAULT_LAG_ALLOWANCE_MS / 1000),
+  WALK_BUDGET_MINUTES: wholeNumber('WALK_BUDGET_MINUTES', DEFAULT_WALK_BUDGET_MS / 60_000),
+  LOG_LEVEL: LogLevelSetting,
+  STAGE: StageSetting,
 });
 
 export type ReconcileConfig = v.InferOutput<typeof ReconcileEnvironment>;
 
 /** Reads and checks the environment; throws one message that lists every problem. */
 export function readReconcileConfig(env: NodeJS.ProcessEnv): ReconcileConfig {
-  const parsed = v.safeParse(ReconcileEnvironment, env);
-  if (!parsed.success) {
-    throw new Error(`Invalid configuration: ${parsed.issues.map((issue) => issue.message).join('; ')}`);
-  }
-  return parsed.output;
+  return readEnvironment(ReconcileEnvironment, env);
 }
 
 /** A required name the function was not given: a stack wiring fault. */
