@@ -1,36 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { LocalChangeEvent } from '../local/change-stream';
 import { sampleEvent } from '../local/sample-events';
-import { type LocalServer, startLocalServer } from '../local/server';
-import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
-import { RecordingLogger } from './support/logs';
-import { postSigned, testSecret } from './support/signed-request';
-
-const secret = testSecret();
+import type { LocalServer } from '../local/server';
+import { ENGINES } from './support/engines';
+import { type ReceiverHarness, startReceiverHarness } from './support/receiver-harness';
+import { postSigned } from './support/signed-request';
 
 describe.each(ENGINES)('the local change events, over HTTP, on %s', (engine) => {
-  let table: EmbeddedTable;
+  let harness: ReceiverHarness;
   let server: LocalServer;
   const printed: LocalChangeEvent[] = [];
 
   beforeAll(async () => {
-    table = await startTable(engine);
-    server = await startLocalServer({
-      port: 0,
-      signingSecret: secret,
-      dynamoDbEndpoint: table.endpoint,
-      tableName: table.tableName,
-      logger: new RecordingLogger({ stage: 'local' }),
-      onChangeEvent: (event) => printed.push(event),
-    });
+    harness = await startReceiverHarness(engine, { onChangeEvent: (event) => printed.push(event) });
+    server = harness.server;
   });
 
   afterAll(async () => {
-    await server.close();
-    await table.close();
+    await harness.close();
   });
 
-  const send = (event: unknown) => postSigned(server.webhookUrl, secret, JSON.stringify(event));
+  const send = (event: unknown) => postSigned(server.webhookUrl, harness.secret, JSON.stringify(event));
   /** The events of one company, once every write so far has been published. */
   async function eventsOf(companyId: string) {
     await server.changeEventsSettled();

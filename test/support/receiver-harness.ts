@@ -1,5 +1,5 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type LocalServer, startLocalServer } from '../../local/server';
+import { type LocalServer, type LocalServerOptions, startLocalServer } from '../../local/server';
 import { type EmbeddedTable, type Engine, startTable } from './embedded-table';
 import { RecordingLogger } from './logs';
 import { testSecret } from './signed-request';
@@ -15,8 +15,11 @@ export interface ReceiverHarness {
   close(): Promise<void>;
 }
 
-/** The local server over a table of its own, on `engine`. */
-export async function startReceiverHarness(engine: Engine = 'dynalite'): Promise<ReceiverHarness> {
+/** The local server over a table of its own, on `engine`; `options` add to the server's. */
+export async function startReceiverHarness(
+  engine: Engine = 'dynalite',
+  options: Partial<LocalServerOptions> = {},
+): Promise<ReceiverHarness> {
   const table = await startTable(engine);
   const secret = testSecret();
   const logger = new RecordingLogger({ stage: 'local' });
@@ -26,6 +29,7 @@ export async function startReceiverHarness(engine: Engine = 'dynalite'): Promise
     dynamoDbEndpoint: table.endpoint,
     tableName: table.tableName,
     logger,
+    ...options,
   });
   return {
     server,
