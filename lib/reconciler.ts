@@ -133,8 +133,14 @@ export class Reconciler extends Construct {
 
     const invoke = (name: string, fn: NodeFunction) =>
       new LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true }).addRetry({
-        // A step is safe to run again: every write is conditional, a journal page is replaced.
-        errors: ['States.TaskFailed', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException'],
+        // A step is safe to run again (every write is conditional, a journal page is replaced),
+        // but only a transient failure is worth it: not an incomplete walk or a missing API key.
+        errors: [
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'Lambda.SdkClientException',
+          'StorageUnavailableError',
+        ],
         maxAttempts: 2,
         interval: Duration.seconds(30),
         backoffRate: 2,

@@ -144,6 +144,27 @@ describe.each(ENGINES)('a reconciliation walk, against the fake API over loopbac
     expect(tombstone?.expiresAt).toBe(Math.floor(harness.time.now() / 1000) + 30 * 86_400);
   });
 
+  it('buries what a company the listing skipped no longer lists, once GET /companies/{id} finds it', async () => {
+    await harness.walk();
+    const company = firstCompany();
+    const gone = company.dataConnections[1]?.id ?? '';
+    harness.fake.account.deleteConnection(company.id, gone);
+    // As page-number paging does when an earlier company is deleted during the walk: the
+    // listing skips this one, while the company itself still answers.
+    const listed = harness.fake.account.companies;
+    listed.splice(listed.indexOf(company), 1);
+    await harness.time.sleep(60_000);
+
+    const outcome = await harness.walk();
+
+    expect(outcome.complete).toBe(true);
+    expect(harness.fake.log.count(`/companies/${company.id}`)).toBe(1);
+    expect(await harness.table.store.get(company.id, gone)).toMatchObject({ deleted: true });
+    expect(
+      (await harness.table.store.listByCompany(company.id)).filter((item) => !item.deleted),
+    ).toHaveLength(1);
+  });
+
   it('makes tombstones of every connection of a company the API no longer has, once it answers 404', async () => {
     await harness.walk();
     const company = firstCompany();

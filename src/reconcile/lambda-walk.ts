@@ -10,8 +10,7 @@ import type { Metrics } from '../observability/powertools';
 import { secretsManagerValue } from '../webhook/secret-source';
 import { CodatApi } from './codat-api';
 import { DynamoDbWalkJournal } from './dynamodb-journal';
-import { InMemoryWalkJournal } from './journal';
-import { apiKeyFrom, type ReconcileConfig } from './lambda-config';
+import { apiKeyFrom, type ReconcileConfig, requireSetting } from './lambda-config';
 import type { WalkProgress } from './progress';
 import type { WalkContext } from './walk';
 
@@ -31,14 +30,17 @@ export function lambdaRuntime(config: ReconcileConfig) {
       pageSize: config.PAGE_SIZE,
     });
   const walkContext = async (walkId: string): Promise<WalkContext> => {
-    const store = new DynamoDbConnectionStore(dynamoDb, config.TABLE_NAME ?? '');
+    // The walking functions are always given both tables; a missing one is a wiring fault,
+    // never a reason to fall back (an in-memory journal would lose every page between steps).
+    const store = new DynamoDbConnectionStore(dynamoDb, requireSetting(config.TABLE_NAME, 'TABLE_NAME'));
     return {
       api: await api(),
       reader: store,
       writer: store,
-      journal: config.JOURNAL_TABLE_NAME
-        ? new DynamoDbWalkJournal(dynamoDb, config.JOURNAL_TABLE_NAME)
-        : new InMemoryWalkJournal(),
+      journal: new DynamoDbWalkJournal(
+        dynamoDb,
+        requireSetting(config.JOURNAL_TABLE_NAME, 'JOURNAL_TABLE_NAME'),
+      ),
       companies: store,
       clock: { walkId, lagAllowanceMs: config.LAG_ALLOWANCE_SECONDS * 1000 },
       tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,

@@ -61,10 +61,13 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
       const lookup = await ctx.api.getCompany(companyId);
       const readAt = ctx.now();
       if (lookup.found) {
-        const { counts } = await reconcileCompany(lookup.value, readAt, ctx);
+        // The listing skipped it, but it is there: reconciled now, its own absent connections
+        // buried like any other (the walk is complete, or the sweep would not run).
+        const { counts, absent } = await reconcileCompany(lookup.value, readAt, ctx);
         for (const key of ['connections', 'created', 'updated', 'unchanged', 'newerKept'] as const) {
           progress.totals[key] += counts[key] ?? 0;
         }
+        for (const connection of absent) await bury(connection.stored, connection.event);
         return;
       }
       const event = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
