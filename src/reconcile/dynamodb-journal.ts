@@ -1,5 +1,5 @@
 import { type DynamoDBClient, PutItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
-import { StorageUnavailableError } from '../errors';
+import { storageError } from '../connection/dynamodb-errors';
 import type { PageRecord, WalkJournal } from './journal';
 
 /** Journal items are removed by DynamoDB TTL after this long: a walk takes hours at most. */
@@ -16,7 +16,7 @@ export const JOURNAL_TABLE = {
  * A walk's journal in a DynamoDB table of its own, one item per page, so that the pages of one
  * walk can be read by one Lambda invocation and swept by another. Chosen over S3 objects: the
  * functions already carry the DynamoDB client (no new dependency in the bundle), a page's record
- * (company ids, rare absences) is far below the 400 KB item limit at 2,000 companies a page,
+ * (company ids, and the keys of absent connections) stays far below the 400 KB item limit,
  * and TTL expires old walks as an S3 lifecycle rule would.
  */
 export class DynamoDbWalkJournal implements WalkJournal {
@@ -42,9 +42,7 @@ export class DynamoDbWalkJournal implements WalkJournal {
         }),
       );
     } catch (error) {
-      throw new StorageUnavailableError(`the walk journal could not be written: ${String(error)}`, {
-        cause: error,
-      });
+      throw storageError(error);
     }
   }
 

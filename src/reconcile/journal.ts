@@ -1,4 +1,4 @@
-import type { ConnectionChange, StoredConnection } from '../connection/store';
+import type { ConnectionChange } from '../connection/store';
 
 /**
  * What a walk must remember from one page until its sweep: which companies the page listed,
@@ -19,7 +19,12 @@ export interface PageRecord {
 }
 
 export interface AbsentConnection {
-  stored: StoredConnection;
+  /**
+   * Keys only, not the stored item: a page's journal record stays small (far below DynamoDB's
+   * 400 KB, however many connections vanish at once), and the sweep reads the item as it is then.
+   */
+  companyId: string;
+  connectionId: string;
   /** The `reconcile.absent` event of the read that found it missing. */
   event: ConnectionChange['event'];
 }

@@ -48,7 +48,12 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     };
     ctx.onChange?.(note);
   };
-  await forEachLimit(absent, ctx.concurrency, (item) => bury(item.stored, item.event));
+  /** An absent connection as the journal names it, read again: it may have changed since. */
+  const buryAbsent = async ({ companyId, connectionId, event }: AbsentConnection) => {
+    const stored = await ctx.reader.get(companyId, connectionId);
+    if (stored && !stored.deleted && stored.lastEvent.order < event.order) await bury(stored, event);
+  };
+  await forEachLimit(absent, ctx.concurrency, buryAbsent);
 
   const missing: string[] = [];
   for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
@@ -67,7 +72,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
         for (const key of ['connections', 'created', 'updated', 'unchanged', 'newerKept'] as const) {
           progress.totals[key] += counts[key] ?? 0;
         }
-        for (const connection of absent) await bury(connection.stored, connection.event);
+        for (const connection of absent) await buryAbsent(connection);
         return;
       }
       const event = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');

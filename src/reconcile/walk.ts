@@ -23,7 +23,7 @@ export interface ChangeNote {
 /** What a walk works with: the API, the table, the journal, and its settings. */
 export interface WalkContext {
   api: Pick<CodatApi, 'companyPages' | 'getCompany' | 'stats'>;
-  reader: Pick<ConnectionReader, 'listByCompany'>;
+  reader: Pick<ConnectionReader, 'listByCompany' | 'get'>;
   writer: Pick<ConnectionWriter, 'write'>;
   journal: WalkJournal;
   companies: CompanyLister;
@@ -71,7 +71,14 @@ export async function reconcileCompany(
   }
   const absent = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
   const missing = [...stored.values()].filter((item) => !item.deleted && item.lastEvent.order < absent.order);
-  return { counts, absent: missing.map((item) => ({ stored: item, event: absent })) };
+  return {
+    counts,
+    absent: missing.map((item) => ({
+      companyId: item.companyId,
+      connectionId: item.connection.id,
+      event: absent,
+    })),
+  };
 }
 
 /** Reconciles the companies of one page, a few at a time. */
