@@ -7,7 +7,9 @@ import { createLogger } from '../src/observability/powertools';
 // Built once per cold start and shared by every invocation of this container.
 const config = readReadConfig(process.env);
 const logger = createLogger({ stage: config.stage, logLevel: config.logLevel });
-const read = createConnectionReader(new DynamoDbConnectionStore(createDynamoDbClient(), config.tableName));
+const read = createConnectionReader(new DynamoDbConnectionStore(createDynamoDbClient(), config.tableName), {
+  onFailure: (failure) => logger.appendKeys(failure),
+});
 
 /**
  * `GET /companies/{companyId}/connections[/{connectionId}]` behind AWS_IAM authorization: the
@@ -29,5 +31,6 @@ export async function handler(event: APIGatewayProxyEventV2, context: Context) {
   };
   if ((answer.statusCode ?? 200) >= 500) logger.error('read', line);
   else logger.info('read', line);
+  logger.removeKeys(['reasonCode', 'reason']);
   return answer;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import type { StoredConnection } from '../src/connection/store';
+import { StorageUnavailableError } from '../src/errors';
 import { createConnectionReader } from '../src/http/read-connections';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
@@ -114,6 +115,30 @@ describe.each(ENGINES)('the read routes on %s', (engine) => {
 
     expect(answer.statusCode).toBe(400);
     expect(body(answer)).toEqual({ error: 'invalid request', reason: expect.stringMatching(reason) });
+  });
+});
+
+describe('the read routes when the database fails', () => {
+  it('answers 503 and tells onFailure why, which the answer itself does not say', async () => {
+    const failures: { reasonCode: string; reason: string }[] = [];
+    const unavailable = async () => {
+      throw new StorageUnavailableError('DynamoDB did not complete the request (TimeoutError)');
+    };
+    const read = createConnectionReader(
+      { get: unavailable, listByCompany: unavailable },
+      { onFailure: (failure) => failures.push(failure) },
+    );
+
+    const answer = await read(
+      apiGatewayEvent({
+        method: 'GET',
+        path: '/companies/c/connections',
+        pathParameters: { companyId: 'c' },
+      }),
+    );
+
+    expect(answer.statusCode).toBe(503);
+    expect(failures).toEqual([{ reasonCode: 'storage', reason: expect.stringContaining('TimeoutError') }]);
   });
 });
 

@@ -49,7 +49,13 @@ function readRequest(event: APIGatewayProxyEventV2): ReadRequest {
  * kept until TTL removes them) are left out, and a deleted connection answers 404, unless
  * `?includeDeleted=true`.
  */
-export function createConnectionReader(reader: ConnectionReader) {
+export function createConnectionReader(
+  reader: ConnectionReader,
+  options: {
+    /** Told why a read failed (5xx), which the answer itself never says. */
+    onFailure?: (failure: { reasonCode: string; reason: string }) => void;
+  } = {},
+) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const request = readRequest(event);
     if ('problem' in request) return json(400, { error: 'invalid request', reason: request.problem });
@@ -64,7 +70,9 @@ export function createConnectionReader(reader: ConnectionReader) {
         ? json(200, stored)
         : json(404, { error: 'no such connection', companyId, connectionId });
     } catch (error) {
-      return toErrorAnswer(error).response;
+      const answer = toErrorAnswer(error);
+      options.onFailure?.({ reasonCode: answer.code, reason: answer.reason });
+      return answer.response;
     }
   };
 }
