@@ -128,8 +128,8 @@ export interface InvokeOptions {
   fn: DeployedFunction;
   /** Values of the variables the template sets by reference (the table name, the secret ARN); they may also replace others. */
   resolve?: Record<string, string>;
-  /** Loopback endpoints: `AWS_ENDPOINT_URL_DYNAMODB` and `AWS_ENDPOINT_URL_SECRETS_MANAGER`. */
-  endpoints: { dynamoDb: string; secretsManager?: string };
+  /** Loopback endpoints: `AWS_ENDPOINT_URL_DYNAMODB`, `_SECRETS_MANAGER` and `_EVENTBRIDGE`. */
+  endpoints: { dynamoDb: string; secretsManager?: string; eventBridge?: string };
   /** Delivered one after another to the handler of a single cold process. */
   events: readonly unknown[];
 }
@@ -182,6 +182,7 @@ export function lambdaEnvironment(options: InvokeOptions): Record<string, string
     AWS_SESSION_TOKEN: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
     ...(endpoints.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager } : {}),
+    ...(endpoints.eventBridge ? { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge } : {}),
     ...variables,
   };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { invokeDeployedFunction } from '../bench/deployed-bundle';
 import { changeOf } from './support/changes';
-import { invokeBundle, plainValues, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
 import { imageOf, streamEvent, streamRecord } from './support/stream-records';
 
@@ -20,12 +21,7 @@ describe('the synthesized publisher bundle', () => {
   });
 
   it('puts exactly one event saying Linked became Deauthorized for a stream record that says so', async () => {
-    const { bundle, environment: variables } = stack.fn('ChangeEventsPublishChanges');
-    // The template's environment, with the bus's Ref resolved as CloudFormation would.
-    const environment = {
-      ...plainValues(variables),
-      EVENT_BUS_NAME: 'CodatConnections-dev-connection-changes',
-    };
+    const fn = stack.fn('ChangeEvents/PublishChanges');
     const fake = new FakeEventBridge();
     const eventBridge = await startEventBridgeServer(fake);
     const ids = {
@@ -45,17 +41,21 @@ describe('the synthesized publisher bundle', () => {
     });
     const event = streamEvent(streamRecord('MODIFY', { old: imageOf(linked), new: imageOf(deauthorized) }));
     try {
-      const { result } = await invokeBundle(
-        bundle,
-        { ...environment, AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint },
-        event,
-      );
+      const run = await invokeDeployedFunction({
+        fn,
+        // The bus's Ref, resolved as CloudFormation would.
+        resolve: { EVENT_BUS_NAME: 'CodatConnections-dev-connection-changes' },
+        // It touches no table: nothing listens on port 9.
+        endpoints: { dynamoDb: 'http://127.0.0.1:9', eventBridge: eventBridge.endpoint },
+        events: [event],
+      });
+      const result = run.invocations[0]?.response;
       expect(result).toEqual({ batchItemFailures: [] });
     } finally {
       await eventBridge.close();
     }
 
-    expect(readFileSync(bundle, 'utf8')).not.toContain('DynamoDBClient');
+    expect(readFileSync(fn.entryFile, 'utf8')).not.toContain('DynamoDBClient');
     expect(fake.accepted).toHaveLength(1);
     expect(fake.accepted[0]).toMatchObject({
       Source: 'codat.connections',

@@ -1,9 +1,9 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { invokeDeployedFunction, startSecretsManagerStandIn } from '../bench/deployed-bundle';
 import { sampleEvent } from '../local/sample-events';
-import { invokeBundle, plainValues, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { type EmbeddedTable, startTable } from './support/embedded-table';
 import { ENGINES } from './support/engines';
-import { startSecretsManager } from './support/fake-secrets-manager';
 import { signedApiEvent, testSecret } from './support/signed-request';
 
 /**
@@ -34,27 +34,22 @@ describe.each(ENGINES)('the synthesized receiver bundle, on %s', (engine) => {
   });
 
   it('applies a signed delivery and stores it, as deployed', async () => {
-    const { bundle, environment } = stack.fn('ReceiveWebhook');
     const secret = testSecret();
-    const secretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:codat-signing';
-    const secrets = await startSecretsManager({ [secretArn]: secret });
+    const secrets = await startSecretsManagerStandIn(secret);
     const event = sampleEvent({ eventType: 'connection.connected' });
     try {
-      const { result } = await invokeBundle(
-        bundle,
-        {
-          ...plainValues(environment),
-          // What CloudFormation resolves the template's Refs to.
+      const run = await invokeDeployedFunction({
+        fn: stack.fn('ReceiveWebhook'),
+        // What CloudFormation resolves the template's Refs to.
+        resolve: {
           TABLE_NAME: table.tableName,
-          SIGNING_SECRET_ARN: secretArn,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-          AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
-          LOG_LEVEL: 'error',
+          SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stand-in',
         },
-        signedApiEvent(JSON.stringify(event), { secret }),
-      );
+        endpoints: { dynamoDb: table.endpoint, secretsManager: secrets.endpoint },
+        events: [signedApiEvent(JSON.stringify(event), { secret })],
+      });
 
-      expect(result).toMatchObject({ statusCode: 200, body: '{"result":"applied"}' });
+      expect(run.invocations[0]?.response).toMatchObject({ statusCode: 200, body: '{"result":"applied"}' });
       const { Item } = await table.client.send(
         new GetItemCommand({
           TableName: table.tableName,
