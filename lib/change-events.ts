@@ -11,7 +11,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/change-event';
+import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/names';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from './context';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';

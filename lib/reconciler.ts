@@ -31,7 +31,7 @@ import {
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { DIMENSION, METRICS_NAMESPACE, RECONCILE_METRIC, SERVICE_NAME } from '../src/observability/names';
-import { JOURNAL_TABLE } from '../src/reconcile/dynamodb-journal';
+import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 

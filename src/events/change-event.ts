@@ -2,11 +2,6 @@ import { createHash } from 'node:crypto';
 import type { ChangeType, StoredConnection } from '../connection/store';
 import { CONNECTION_FIELDS } from '../connection/stored-item';
 
-/** The `source` of every change event: a consumer's pattern names it. */
-export const CHANGE_EVENT_SOURCE = 'codat.connections';
-/** The `detail-type` of every change event. */
-export const CHANGE_EVENT_DETAIL_TYPE = 'Connection Changed';
-
 export type ChangeKind = 'created' | 'updated' | 'deleted';
 type Status = StoredConnection['connection']['status'];
 type DataConnectionErrors = NonNullable<StoredConnection['connection']['dataConnectionErrors']>;

@@ -1,4 +1,5 @@
-import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE, type ConnectionChangeDetail } from './change-event';
+import type { ConnectionChangeDetail } from './change-event';
+import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from './names';
 
 /** EventBridge's limit on the entries of one PutEvents request, counted as its documentation says. */
 export const MAX_PUT_EVENTS_BYTES = 256 * 1024;

@@ -1,16 +1,12 @@
 import { type DynamoDBClient, PutItemCommand, paginateQuery } from '@aws-sdk/client-dynamodb';
 import { storageError } from '../connection/dynamodb-errors';
 import type { PageRecord, WalkJournal } from './journal';
+import { JOURNAL_TABLE } from './journal-table';
+
+export { JOURNAL_TABLE } from './journal-table';
 
 /** Journal items are removed by DynamoDB TTL after this long: a walk takes hours at most. */
 const JOURNAL_TTL_SECONDS = 7 * 86_400;
-
-/** The journal table's shape, shared by the stack and this store. */
-export const JOURNAL_TABLE = {
-  partitionKey: 'walkId',
-  sortKey: 'page',
-  expiryAttribute: 'expiresAt',
-} as const;
 
 /**
  * A walk's journal in a DynamoDB table of its own, one item per page, so that the pages of one
