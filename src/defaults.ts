@@ -36,3 +36,6 @@ export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
 /** The log levels every part accepts, lower case as in `LOG_LEVEL`. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** At most this many problems are listed in a 400 answer (its count says how many there were). */
+export const MAX_PROBLEMS_LISTED = 20;

@@ -1,4 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { MAX_PROBLEMS_LISTED } from '../defaults';
 import {
   DeliveryTimeoutError,
   InvalidPayloadError,
@@ -22,9 +23,6 @@ export type ErrorAnswer = {
   | { /** The sender's fault: retrying will not help. */ result: 'rejected'; code: RejectionCode }
   | { /** Ours: the sender should retry. */ result: 'failed'; code: FailureCode }
 );
-
-/** At most this many problems are listed in a 400 answer; the count says how many there were. */
-const MAX_PROBLEMS_LISTED = 20;
 
 export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };

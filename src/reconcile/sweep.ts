@@ -2,7 +2,7 @@ import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
 import { RequestFailedError } from './codat-api';
 import { type AbsentConnection, isComplete } from './journal';
-import { forEachLimit, type WalkProgress } from './progress';
+import { addRequests, addTotals, forEachLimit, type WalkProgress } from './progress';
 import { snapshotEvent } from './snapshot';
 import { type ChangeNote, reconcileCompany, type WalkContext } from './walk';
 
@@ -69,9 +69,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
         // The listing skipped it, but it is there: reconciled now, its own absent connections
         // buried like any other (the walk is complete, or the sweep would not run).
         const { counts, absent } = await reconcileCompany(lookup.value, readAt, ctx);
-        for (const key of ['connections', 'created', 'updated', 'unchanged', 'newerKept'] as const) {
-          progress.totals[key] += counts[key] ?? 0;
-        }
+        addTotals(progress.totals, counts);
         for (const connection of absent) await buryAbsent(connection);
         return;
       }
@@ -85,9 +83,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
       unchecked.push(companyId);
     }
   });
-  progress.requests.requests += ctx.api.stats.requests - before.requests;
-  progress.requests.retries += ctx.api.stats.retries - before.retries;
-  progress.requests.throttles += ctx.api.stats.throttles - before.throttles;
+  addRequests(progress, ctx.api.stats, before);
   if (unchecked.length > 0) {
     const named = unchecked.slice(0, 5).join(', ');
     return {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Problem } from '../connection/schema';
+import { MAX_PROBLEMS_LISTED } from '../defaults';
 import { InvalidPayloadError } from '../errors';
 
 /** Keys that reach prototypes when a parsed body is merged or spread into another object. */
@@ -12,8 +13,6 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 const MAY_BE_UNSAFE = /__proto__|constructor|prototype|\\u/;
 
-const MAX_PROBLEMS = 20;
-
 function pathOf(parts: readonly (string | number)[]): string {
   return parts.length === 0 ? '(body)' : parts.join('.');
 }
@@ -25,7 +24,7 @@ function pathOf(parts: readonly (string | number)[]): string {
 function findUnsafe(root: unknown): Problem[] {
   const problems: Problem[] = [];
   const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
-  while (stack.length > 0 && problems.length < MAX_PROBLEMS) {
+  while (stack.length > 0 && problems.length < MAX_PROBLEMS_LISTED) {
     const { value, path } = stack.pop() as { value: unknown; path: (string | number)[] };
     if (typeof value === 'string') {
       if (!value.isWellFormed())
