@@ -7,15 +7,17 @@ import type { ConnectionChangeDetail } from '../src/events/change-event';
 import { MAX_PUT_EVENTS_BYTES } from '../src/events/event-entry';
 import { EventBridgeChangePublisher } from '../src/events/publisher';
 import { createStreamHandler } from '../src/events/stream-handler';
-import { createLogger } from '../src/observability/powertools';
+import { createLogger, createMetrics, type Metrics } from '../src/observability/powertools';
 import { changeOf } from './support/changes';
 import { FakeEventBridge } from './support/fake-eventbridge';
+import { captureOutput } from './support/logs';
 import { imageOf, streamEvent, streamRecord } from './support/stream-records';
 
-function publisherOver(fake: FakeEventBridge) {
+function publisherOver(fake: FakeEventBridge, metrics?: Metrics) {
   const handler = createStreamHandler({
     publisher: new EventBridgeChangePublisher(fake, 'codat-connections-test'),
     logger: createLogger({ stage: 'test' }),
+    ...(metrics ? { metrics } : {}),
   });
   return (event: ReturnType<typeof streamEvent>) =>
     handler(event, lambdaContext()) as Promise<DynamoDBBatchResponse>;
@@ -234,6 +236,45 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
     expect(fake.details().map((detail) => (detail.cause as { eventId: string }).eventId)).toEqual([
       changes[0]?.event.id,
     ]);
+  });
+
+  it('counts the record whose entry failed as failed, and the later ones it never tried as deferred', async () => {
+    const ids = key();
+    const changes = [1, 2, 3].map((minute) =>
+      changeOf({
+        eventType: 'connection.connected',
+        ...ids,
+        status: minute === 2 ? 'Unlinked' : 'Linked',
+        generatedDate: at(minute),
+      }),
+    );
+    const refusedId = changes[1]?.event.id as string;
+    const fake = new FakeEventBridge((entry) =>
+      entry.Detail?.includes(refusedId)
+        ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
+        : undefined,
+    );
+    const records = changes.map((change, index) =>
+      index === 0
+        ? streamRecord('INSERT', { new: imageOf(change) })
+        : streamRecord('MODIFY', { old: imageOf(changes[index - 1] as typeof change), new: imageOf(change) }),
+    );
+    const metrics = createMetrics({ stage: 'test' });
+    const output = captureOutput();
+
+    try {
+      await publisherOver(fake, metrics)(streamEvent(...records));
+    } finally {
+      output.restore();
+    }
+
+    const counted = Object.fromEntries(
+      output
+        .lines()
+        .filter((line) => 'ChangeEvents' in line)
+        .map((line) => [line.Result, line.ChangeEvents]),
+    );
+    expect(counted).toEqual({ published: 1, failed: 1, deferred: 1 });
   });
 
   it('throws when every record of the batch failed, so that Lambda bisects the batch', async () => {

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { CHANGE_EVENTS_METRIC, DIMENSION } from '../observability/names';
 import type { Logger, Metrics } from '../observability/powertools';
-import { type RecordResult, recordPublisher } from './publish-records';
+import { EarlierRecordFailedError, type RecordResult, recordPublisher } from './publish-records';
 import type { ChangePublisher } from './publisher';
 
 export interface StreamHandlerOptions {
@@ -35,7 +35,8 @@ export function createStreamHandler(options: StreamHandlerOptions) {
   return async (event: DynamoDBStreamEvent, context: Context) => {
     logger.addContext(context);
     const counts = new Map<string, number>();
-    const count = (result: RecordResult | 'failed') => counts.set(result, (counts.get(result) ?? 0) + 1);
+    const count = (result: RecordResult | 'failed' | 'deferred') =>
+      counts.set(result, (counts.get(result) ?? 0) + 1);
     const publish = recordPublisher(publisher, logger, count);
     try {
       return await processPartialResponse(
@@ -44,7 +45,8 @@ export function createStreamHandler(options: StreamHandlerOptions) {
           try {
             return await publish(record);
           } catch (error) {
-            count('failed');
+            // A record left for the retry behind an earlier failure was never tried: not a failure.
+            count(error instanceof EarlierRecordFailedError ? 'deferred' : 'failed');
             throw error;
           }
         },

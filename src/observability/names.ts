@@ -70,4 +70,4 @@ export type FailureCode = (typeof FAILURE_CODES)[number];
 /** The change-event publisher's metric: Count, one per stream record, with dimension `Result`. */
 export const CHANGE_EVENTS_METRIC = 'ChangeEvents';
 /** Every value its `Result` dimension takes. */
-export const CHANGE_EVENT_RESULTS = ['published', 'skipped', 'failed'] as const;
+export const CHANGE_EVENT_RESULTS = ['published', 'skipped', 'failed', 'deferred'] as const;
