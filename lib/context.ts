@@ -8,14 +8,28 @@ import { isStage, STAGES, type Stage } from './stage';
  */
 export function tombstoneTtlDaysFromContext(value: unknown): number | undefined {
   if (value === undefined) return undefined;
+  return wholeDays('tombstoneTtlDays', value, 'Set it in cdk.json or pass -c tombstoneTtlDays=30.');
+}
+
+/** A whole number of days, at least 1, from cdk.json (a number) or the command line (a string). */
+function wholeDays(name: string, value: unknown, hint: string): number {
   const days = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
     throw new Error(
-      `Context value tombstoneTtlDays must be a whole number of days, at least 1, but is ${JSON.stringify(value)}. ` +
-        'Set it in cdk.json or pass -c tombstoneTtlDays=30.',
+      `Context value ${name} must be a whole number of days, at least 1, but is ${JSON.stringify(value)}. ${hint}`,
     );
   }
   return days;
+}
+
+/** One e-mail address, as SNS takes it for a subscription. */
+function oneEmail(name: string, value: unknown, hint: string): string {
+  if (typeof value !== 'string' || !EMAIL.test(value)) {
+    throw new Error(
+      `Context value ${name} must be one e-mail address, but is ${JSON.stringify(value)}. ${hint}`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -36,13 +50,11 @@ export function stageFromContext(value: unknown): Stage {
 /** Reads the optional `alarmEmail` context value: the address the alarms' topic mails. */
 export function alarmEmailFromContext(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !EMAIL.test(value)) {
-    throw new Error(
-      `Context value alarmEmail must be one e-mail address, but is ${JSON.stringify(value)}. ` +
-        'Pass -c alarmEmail=oncall@example.com, or leave it out and subscribe to the topic yourself.',
-    );
-  }
-  return value;
+  return oneEmail(
+    'alarmEmail',
+    value,
+    'Pass -c alarmEmail=oncall@example.com, or leave it out and subscribe to the topic yourself.',
+  );
 }
 
 /** Something@host.tld, with no spaces and no second address: what SNS accepts for an e-mail subscription. */
@@ -118,24 +130,15 @@ export function reconcileScheduleFromContext(value: unknown): string | undefined
 /** Reads the optional `notifyEmail` context value: the example consumer's address. */
 export function notifyEmailFromContext(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !EMAIL.test(value)) {
-    throw new Error(
-      `Context value notifyEmail must be one e-mail address, but is ${JSON.stringify(value)}. ` +
-        'Pass -c notifyEmail=team@example.com to be mailed when a connection becomes Unlinked or Deauthorized, or fails.',
-    );
-  }
-  return value;
+  return oneEmail(
+    'notifyEmail',
+    value,
+    'Pass -c notifyEmail=team@example.com to be mailed when a connection becomes Unlinked or Deauthorized, or fails.',
+  );
 }
 
 /** Reads the optional `eventArchiveDays` context value: days the bus's archive keeps change events. */
 export function eventArchiveDaysFromContext(value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
-  const days = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
-    throw new Error(
-      `Context value eventArchiveDays must be a whole number of days, at least 1, but is ${JSON.stringify(value)}. ` +
-        'Pass -c eventArchiveDays=365.',
-    );
-  }
-  return days;
+  return wholeDays('eventArchiveDays', value, 'Pass -c eventArchiveDays=365.');
 }

@@ -26,6 +26,33 @@ function publisherOver(fake: FakeEventBridge, metrics?: Metrics) {
 const key = () => ({ companyId: randomUUID(), connectionId: randomUUID() });
 const at = (minute: number) => `2026-11-28T10:${String(minute).padStart(2, '0')}:00Z`;
 
+/**
+ * A batch of one connection's changes (connected and disconnected in turn) whose second
+ * PutEvents entry the fake refuses.
+ */
+function batchWithTheSecondRefused(count: number) {
+  const ids = key();
+  const changes = Array.from({ length: count }, (_, index) =>
+    changeOf({
+      eventType: index % 2 ? 'connection.disconnected' : 'connection.connected',
+      ...ids,
+      generatedDate: at(index + 1),
+    }),
+  );
+  const refusedId = changes[1]?.event.id as string;
+  const fake = new FakeEventBridge((entry) =>
+    entry.Detail?.includes(refusedId)
+      ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
+      : undefined,
+  );
+  const records = changes.map((change, index) =>
+    index === 0
+      ? streamRecord('INSERT', { new: imageOf(change) })
+      : streamRecord('MODIFY', { old: imageOf(changes[index - 1] as typeof change), new: imageOf(change) }),
+  );
+  return { changes, fake, records };
+}
+
 describe('the change-event publisher, on DynamoDB stream records', () => {
   it('publishes a created event, with no previous status, for a new connection', async () => {
     const fake = new FakeEventBridge();
@@ -208,25 +235,7 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
   });
 
   it('reports a record whose PutEvents entry failed, and every later one, and publishes the earlier ones once', async () => {
-    const ids = key();
-    const changes = [1, 2, 3, 4].map((minute) =>
-      changeOf({
-        eventType: minute % 2 ? 'connection.connected' : 'connection.disconnected',
-        ...ids,
-        generatedDate: at(minute),
-      }),
-    );
-    const refusedId = changes[1]?.event.id as string;
-    const fake = new FakeEventBridge((entry) =>
-      entry.Detail?.includes(refusedId)
-        ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
-        : undefined,
-    );
-    const records = changes.map((change, index) =>
-      index === 0
-        ? streamRecord('INSERT', { new: imageOf(change) })
-        : streamRecord('MODIFY', { old: imageOf(changes[index - 1] as typeof change), new: imageOf(change) }),
-    );
+    const { changes, fake, records } = batchWithTheSecondRefused(4);
 
     const result = await publisherOver(fake)(streamEvent(...records));
 
@@ -239,26 +248,7 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
   });
 
   it('counts the record whose entry failed as failed, and the later ones it never tried as deferred', async () => {
-    const ids = key();
-    const changes = [1, 2, 3].map((minute) =>
-      changeOf({
-        eventType: 'connection.connected',
-        ...ids,
-        status: minute === 2 ? 'Unlinked' : 'Linked',
-        generatedDate: at(minute),
-      }),
-    );
-    const refusedId = changes[1]?.event.id as string;
-    const fake = new FakeEventBridge((entry) =>
-      entry.Detail?.includes(refusedId)
-        ? { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' }
-        : undefined,
-    );
-    const records = changes.map((change, index) =>
-      index === 0
-        ? streamRecord('INSERT', { new: imageOf(change) })
-        : streamRecord('MODIFY', { old: imageOf(changes[index - 1] as typeof change), new: imageOf(change) }),
-    );
+    const { fake, records } = batchWithTheSecondRefused(3);
     const metrics = createMetrics({ stage: 'test' });
     const output = captureOutput();
 
