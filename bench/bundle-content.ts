@@ -27,18 +27,18 @@ export async function bundleContent(entry: string, asset: DeployedFunction): Pro
     platform: 'node',
     write: false,
     metafile: true,
-    outfile: 'index.mjs',
+    outfile: 'index.js',
     minify: LAMBDA_BUNDLING.minify,
     sourcemap: LAMBDA_BUNDLING.sourceMap,
     sourcesContent: LAMBDA_BUNDLING.sourcesContent,
     target: LAMBDA_BUNDLING.target,
     format: LAMBDA_BUNDLING.format,
     mainFields: [...LAMBDA_BUNDLING.mainFields],
-    banner: { js: LAMBDA_BUNDLING.banner },
+    supported: LAMBDA_BUNDLING.supported,
     logLevel: 'silent',
   });
-  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('index.mjs'));
-  if (!output) throw new Error(`bundleContent: esbuild wrote no index.mjs for ${entry}`);
+  const output = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('index.js'));
+  if (!output) throw new Error(`bundleContent: esbuild wrote no index.js for ${entry}`);
   const shipped = statSync(asset.entryFile).size;
   if (output[1].bytes !== shipped) {
     throw new Error(`bundleContent: ${entry} builds to ${output[1].bytes} B here but ships ${shipped} B`);

@@ -75,8 +75,10 @@ export function synthesizeFunctions(outdir: string): { receiver: DeployedFunctio
       partitionKey: { name: CONNECTION_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: CONNECTION_TABLE.sortKey, type: AttributeType.STRING },
     });
+    // The floor: the same bundling, and no --enable-source-maps (which the receiver goes without too).
     new NodeFunction(stack, 'Bare', {
       entry: new URL('./bare-handler.ts', import.meta.url).pathname,
+      sourceMapsAtStart: false,
     }).useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem']);
   });
   return {

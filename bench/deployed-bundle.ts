@@ -6,7 +6,7 @@
  * Shared by the bench and the tests; it holds nothing of either.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export function synthesize(outdir: string, define: (app: App) => void): CloudAss
 /** One Lambda function of a synthesized stack, as Lambda would be handed it. */
 export interface DeployedFunction {
   logicalId: string;
-  /** The unzipped asset: index.mjs and its source map. */
+  /** The unzipped asset: the bundle (index.js) and its source map. */
   assetDir: string;
   /** The file `handler` is exported from. */
   entryFile: string;
@@ -71,10 +71,15 @@ export function deployedFunction(
   if (!source) throw new Error(`${stackName}: asset ${hash} of ${logicalId} is not in the asset manifest`);
   const assetDir = join(assembly.directory, source);
   const [file] = properties.Handler.split('.');
+  // As Lambda's runtime looks for the handler's file: CommonJS, or an ES module.
+  const entryFile = ['.js', '.mjs', '.cjs']
+    .map((extension) => join(assetDir, `${file}${extension}`))
+    .find(existsSync);
+  if (!entryFile) throw new Error(`${stackName}: ${logicalId}'s asset has no ${file}.js, .mjs or .cjs`);
   return {
     logicalId,
     assetDir,
-    entryFile: join(assetDir, `${file}.mjs`),
+    entryFile,
     environment: properties.Environment?.Variables ?? {},
     memorySize: properties.MemorySize ?? 128,
   };

@@ -1,14 +1,19 @@
-// Runs a Lambda bundle as the Node.js runtime does, in the process it was started in: imports
+// Runs a Lambda bundle as the Node.js runtime does, in the process it was started in: loads
 // the handler file named on the command line, then invokes it once per event read from stdin,
 // one after another. Writes its timings and answers as one JSON document to file descriptor 3,
 // so that the function's own stdout and stderr (its log lines and metrics) stay as they are.
 import { readFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const startedAt = performance.now();
 const events = JSON.parse(readFileSync(0, 'utf8'));
 const importStart = performance.now();
-const { handler } = await import(pathToFileURL(process.argv[2]).href);
+// As Lambda's runtime loads it: an ES module (.mjs) by import, a CommonJS file by require.
+const entry = process.argv[2];
+const { handler } = entry.endsWith('.mjs')
+  ? await import(pathToFileURL(entry).href)
+  : createRequire(import.meta.url)(entry);
 const importMs = performance.now() - importStart;
 if (typeof handler !== 'function') throw new Error(`${process.argv[2]} exports no handler`);
 

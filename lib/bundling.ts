@@ -1,14 +1,8 @@
 /**
  * How the Lambda bundle is built, in plain values (no aws-cdk-lib), so that the stack, the
- * benchmark's bare function and its esbuild metafile all come from the very same settings.
+ * benchmark's bare function, its esbuild metafile and the tests all come from the very same
+ * settings.
  */
-
-/**
- * Lets bundled CommonJS dependencies call `require` for Node built-ins: an ESM bundle has no
- * `require` of its own, and esbuild's shim throws "Dynamic require of ... is not supported".
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /** The Lambda runtime's Node.js. */
 export const BUNDLE_TARGET = 'node24';
@@ -17,8 +11,25 @@ export const BUNDLE_TARGET = 'node24';
 export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 
 /**
- * Every esbuild setting NodejsFunction is given, under aws-lambda-nodejs's names. The SDK is
- * bundled (no externals): the versions in package-lock.json, which the tests ran against.
+ * One CommonJS file, so that every Node.js built-in is loaded with `require`. An ES module
+ * bundle imports them (`import … from "node:http"`), and Node builds an ES module facade for
+ * each by reading every export, getters included: `node:http`'s getters load undici, about
+ * 55 ms of each cold start, though the SDK reaches `node:http` only for an `http://` endpoint.
+ * The facades of `node:process`, `node:util` and `node:fs` add about 25 ms more. The sources
+ * stay ES modules (middy ships only those); esbuild converts them.
+ */
+export const BUNDLE_FORMAT = 'cjs';
+
+/**
+ * esbuild rewrites `await import("node:http")` (the SDK's, for an `http://` endpoint) as a
+ * `require`, for the same reason: a dynamic import of a built-in builds the same facade.
+ */
+export const BUNDLE_SUPPORTED = { 'dynamic-import': false } as const;
+
+/**
+ * Every esbuild setting NodejsFunction is given, under aws-lambda-nodejs's names; `supported` is
+ * passed to it as `esbuildArgs` (lib/node-function.ts). The SDK is bundled (no externals): the
+ * versions in package-lock.json, which the tests ran against.
  */
 export const LAMBDA_BUNDLING = {
   minify: true,
@@ -28,7 +39,12 @@ export const LAMBDA_BUNDLING = {
   // Mapped stack traces need only the line mappings, not a copy of every source file.
   sourcesContent: false,
   target: BUNDLE_TARGET,
-  format: 'esm',
+  format: BUNDLE_FORMAT,
   mainFields: BUNDLE_MAIN_FIELDS,
-  banner: ESM_REQUIRE_BANNER,
+  supported: BUNDLE_SUPPORTED,
 } as const;
+
+/** `supported` as esbuild's command line takes it (`--supported:dynamic-import=false`). */
+export const SUPPORTED_ARGS: Record<string, string> = Object.fromEntries(
+  Object.entries(BUNDLE_SUPPORTED).map(([feature, on]) => [`--supported:${feature}`, String(on)]),
+);

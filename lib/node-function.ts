@@ -6,7 +6,7 @@ import { LogLevel, NodejsFunction, type OutputFormat } from 'aws-cdk-lib/aws-lam
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { LAMBDA_BUNDLING } from './bundling';
+import { LAMBDA_BUNDLING, SUPPORTED_ARGS } from './bundling';
 
 export interface NodeFunctionProps {
   /** Path of the TypeScript file that exports `handler`. */
@@ -58,7 +58,7 @@ export interface NodeFunctionProps {
 }
 
 /**
- * A Node.js 24 function on arm64, bundled to one minified ESM file with source maps by the
+ * A Node.js 24 function on arm64, bundled to one minified CommonJS file with source maps by the
  * local esbuild (never Docker), with its own log group, a role that may write only to that
  * group, and no tracing. Resources are wired in
  * with `useTable` and `useSecret`, which grant access and pass the name in one step, so that a
@@ -91,9 +91,13 @@ export class NodeFunction extends NodejsFunction {
       logGroup,
       bundling: {
         forceDockerBundling: false,
-        ...LAMBDA_BUNDLING,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+        target: LAMBDA_BUNDLING.target,
         format: LAMBDA_BUNDLING.format as OutputFormat,
         mainFields: [...LAMBDA_BUNDLING.mainFields],
+        esbuildArgs: SUPPORTED_ARGS,
         // The SDK versions in package-lock.json, which the tests ran against, rather than
         // whichever the Lambda runtime happens to carry.
         bundleAwsSDK: true,

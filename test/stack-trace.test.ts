@@ -15,7 +15,13 @@ const MAPPER = fileURLToPath(new URL('../src/observability/stack-trace.ts', impo
  * sourceMappedStack from the map shipped next to the bundle, as Node itself would map it. The
  * bundle runs in a plain Node process: jest maps every stack of its own.
  */
-describe('stack traces of a minified bundle', () => {
+/** The bundle as deployed (CommonJS, lib/bundling.ts), and as an ES module, whose frames are URLs. */
+const SHAPES = [
+  { shape: 'CommonJS, as deployed', format: LAMBDA_BUNDLING.format, file: 'index.js' },
+  { shape: 'an ES module', format: 'esm', file: 'index.mjs' },
+] as const;
+
+describe.each(SHAPES)('stack traces of a minified bundle, $shape', ({ format, file }) => {
   const folder = mkdtempSync(join(tmpdir(), 'stack-trace-'));
   let stacks: { raw: string; mapped: string };
 
@@ -28,19 +34,24 @@ describe('stack traces of a minified bundle', () => {
       join(folder, 'entry.ts'),
       `import { sourceMappedStack } from ${JSON.stringify(MAPPER)};\nimport { Store } from './store';\nexport async function handler() {\n  try {\n    await new Store().write();\n  } catch (error) {\n    return { raw: error.stack, mapped: sourceMappedStack(error.stack) };\n  }\n}\n`,
     );
+    const bundle = join(folder, 'out', file);
     await build({
       entryPoints: [join(folder, 'entry.ts')],
-      outfile: join(folder, 'out', 'index.mjs'),
+      outfile: bundle,
       bundle: true,
       platform: 'node',
-      format: 'esm',
+      format,
       minify: LAMBDA_BUNDLING.minify,
       sourcemap: LAMBDA_BUNDLING.sourceMap,
       sourcesContent: LAMBDA_BUNDLING.sourcesContent,
       logLevel: 'silent',
     });
-    const url = pathToFileURL(join(folder, 'out', 'index.mjs')).href;
-    const script = `const { handler } = await import(${JSON.stringify(url)}); console.log(JSON.stringify(await handler()));`;
+    // Loaded as Lambda's runtime loads it: CommonJS by require, an ES module by import.
+    const load =
+      format === 'esm'
+        ? `await import(${JSON.stringify(pathToFileURL(bundle).href)})`
+        : `createRequire(import.meta.url)(${JSON.stringify(bundle)})`;
+    const script = `import { createRequire } from 'node:module'; const { handler } = ${load}; console.log(JSON.stringify(await handler()));`;
     const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
@@ -51,7 +62,7 @@ describe('stack traces of a minified bundle', () => {
   afterAll(() => rmSync(folder, { recursive: true, force: true }));
 
   it('puts every frame of the bundle back in its source file, line and column', () => {
-    expect(stacks.raw).toMatch(/index\.mjs:\d+:\d+/);
+    expect(stacks.raw).toContain(`${file}:`);
 
     const { mapped } = stacks;
 
@@ -60,10 +71,12 @@ describe('stack traces of a minified bundle', () => {
       expect.stringMatching(/^ {4}at \S+ \(.*store\.ts:4:11\)$/),
       expect.stringMatching(/^ {4}at async \S+ \(.*entry\.ts:5:5\)$/),
     ]);
-    expect(mapped).not.toContain('index.mjs');
+    expect(mapped).not.toContain(`${file}:`);
   });
+});
 
-  it('leaves a stack of files without a map as it is', () => {
+describe('stack traces of files without a map', () => {
+  it('leaves the stack as it is', () => {
     const stack = new Error('plain').stack;
 
     expect(sourceMappedStack(stack)).toBe(stack);

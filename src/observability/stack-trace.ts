@@ -15,8 +15,9 @@ const maps = new Map<string, SourceMap | undefined>();
 
 function sourceMapOf(url: string): SourceMap | undefined {
   if (!maps.has(url)) {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
     try {
-      maps.set(url, new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(url)}.map`, 'utf8'))));
+      maps.set(url, new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))));
     } catch {
       // No map next to the file (the sources run as they are, under tsx or jest): left as is.
       maps.set(url, undefined);
@@ -25,8 +26,11 @@ function sourceMapOf(url: string): SourceMap | undefined {
   return maps.get(url);
 }
 
-/** `at name (file:///…/index.mjs:1:2345)` or `at file:///…/index.mjs:1:2345`. */
-const FRAME = /^(\s+at (?:async )?)(?:(.*?) \()?(file:\/\/\S+?\.m?js):(\d+):(\d+)\)?$/;
+/**
+ * `at name (/var/task/index.js:1:2345)` or `at /var/task/index.js:1:2345` (CommonJS, as deployed),
+ * or the same with a `file:///…/index.mjs` URL (an ES module).
+ */
+const FRAME = /^(\s+at (?:async )?)(?:(.*?) \()?((?:file:\/\/|\/)\S+?\.[cm]?js):(\d+):(\d+)\)?$/;
 
 function originalOf(url: string, line: string, column: string) {
   const entry = sourceMapOf(url)?.findEntry(Number(line) - 1, Number(column) - 1);
