@@ -3,14 +3,16 @@
  * cloud assembly, and a fresh Node.js process (started with Lambda's arguments and the
  * template's environment, NODE_OPTIONS included) importing it and serving its first delivery,
  * against the same for a bare-client function (bench/bare-handler.ts) bundled by the same
- * NodeFunction construct. Both read and write a local dynalite; the receiver reads its secret
- * from a Secrets Manager stand-in on loopback.
+ * NodeFunction construct, and for the bare function that also reads a secret from Secrets Manager
+ * as the receiver does (bench/bare-secret-handler.ts). All read and write a local dynalite; the
+ * secrets come from a Secrets Manager stand-in on loopback.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { ConnectionsStack } from '../lib/connections-stack';
 import { NodeFunction } from '../lib/node-function';
 import { apiGatewayEvent } from '../local/api-gateway-event';
@@ -28,7 +30,7 @@ import {
 } from './deployed-bundle';
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
-/** Cold starts of each function, in pairs whose order alternates, after one of each. */
+/** Cold starts of each function, in rounds whose order rotates, after one of each. */
 export const COLD_START_PAIRS = 25;
 const RECEIVER_STACK = 'CodatConnections-dev';
 const BARE_STACK = 'BenchBare';
@@ -47,13 +49,19 @@ export interface ColdStartSummary {
   maxRssMiB: number;
 }
 
-/** Both functions' cold starts, their bundles, and the median of the paired ratios. */
+/** The functions' cold starts, their bundles, and the medians of the paired ratios. */
 export interface BundleFigures {
   pairs: number;
   receiver: ColdStartSummary;
   bare: ColdStartSummary;
+  /** The bare function that also reads a secret from Secrets Manager, as the receiver does. */
+  bareSecret: ColdStartSummary;
   /** Median over the pairs of receiver / bare, process start to first delivery answered. */
   coldRatio: number;
+  /** The same for receiver / bare with the secret read: what the receiver's own code costs. */
+  ownCodeRatio: number;
+  /** The same for bare with the secret read / bare: what reading the secret costs. */
+  secretRatio: number;
   /** The same for import + first delivery only. */
   codeRatio: number;
   /** The same for peak memory. */
@@ -66,8 +74,12 @@ export interface BundleFigures {
   addedBytes: [string, number][];
 }
 
-/** Synthesizes the stack of `bin/app.ts` (stage dev) and a stack holding only the bare function. */
-export function synthesizeFunctions(outdir: string): { receiver: DeployedFunction; bare: DeployedFunction } {
+/** Synthesizes the stack of `bin/app.ts` (stage dev) and a stack holding only the bare functions. */
+export function synthesizeFunctions(outdir: string): {
+  receiver: DeployedFunction;
+  bare: DeployedFunction;
+  bareSecret: DeployedFunction;
+} {
   const assembly = synthesize(outdir, (app) => {
     new ConnectionsStack(app, RECEIVER_STACK, { stage: 'dev' });
     const stack = new Stack(app, BARE_STACK);
@@ -75,15 +87,22 @@ export function synthesizeFunctions(outdir: string): { receiver: DeployedFunctio
       partitionKey: { name: CONNECTION_TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: CONNECTION_TABLE.sortKey, type: AttributeType.STRING },
     });
-    // The floor: the same bundling, and no --enable-source-maps (which the receiver goes without too).
+    // The floors: the same bundling, and no --enable-source-maps (which the receiver goes without too).
     new NodeFunction(stack, 'Bare', {
       entry: new URL('./bare-handler.ts', import.meta.url).pathname,
       sourceMapsAtStart: false,
     }).useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem']);
+    new NodeFunction(stack, 'BareSecret', {
+      entry: new URL('./bare-secret-handler.ts', import.meta.url).pathname,
+      sourceMapsAtStart: false,
+    })
+      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
+      .useSecret(new Secret(stack, 'Secret'), 'SIGNING_SECRET_ARN');
   });
   return {
     receiver: deployedFunction(assembly, RECEIVER_STACK, 'ReceiveWebhook'),
     bare: deployedFunction(assembly, BARE_STACK, 'Bare'),
+    bareSecret: deployedFunction(assembly, BARE_STACK, 'BareSecret'),
   };
 }
 
@@ -138,33 +157,45 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     expectAnswer(run, 'receiver', '{"result":"applied"}');
     return run;
   };
-  const bareOnce = async () => {
+  const bareOnce = (name: 'bare' | 'bareSecret') => async () => {
     const run = await invokeDeployedFunction({
-      fn: functions.bare,
+      fn: functions[name],
       resolve,
       endpoints,
       events: [apiGatewayEvent({ body: newDelivery().body })],
     });
-    expectAnswer(run, 'bare', '{"result":"applied"}');
+    expectAnswer(run, name, '{"result":"applied"}');
     return run;
   };
+  const starts = { receiver: receiverOnce, bare: bareOnce('bare'), bareSecret: bareOnce('bareSecret') };
+  const names = Object.keys(starts) as (keyof typeof starts)[];
 
-  // One of each first, so that both find the bundle and Node in the disk cache.
-  await receiverOnce();
-  await bareOnce();
-  const runs = { receiver: [] as Invocations[], bare: [] as Invocations[] };
-  const ratios = { cold: [] as number[], code: [] as number[], rss: [] as number[] };
+  // One of each first, so that all find the bundle and Node in the disk cache.
+  for (const name of names) await starts[name]();
+  const runs = { receiver: [] as Invocations[], bare: [] as Invocations[], bareSecret: [] as Invocations[] };
+  const ratios = {
+    cold: [] as number[],
+    code: [] as number[],
+    rss: [] as number[],
+    own: [] as number[],
+    secret: [] as number[],
+  };
   for (let index = 0; index < COLD_START_PAIRS; index++) {
-    // Alternate which goes first, so that neither always follows the other.
-    const receiverFirst = index % 2 === 0;
-    const first = await (receiverFirst ? receiverOnce() : bareOnce());
-    const second = await (receiverFirst ? bareOnce() : receiverOnce());
-    const [receiver, bare] = receiverFirst ? [first, second] : [second, first];
+    // Rotate the order, so that none always follows the same one.
+    const round: Partial<Record<keyof typeof starts, Invocations>> = {};
+    for (let step = 0; step < names.length; step++) {
+      const name = names[(index + step) % names.length] as keyof typeof starts;
+      round[name] = await starts[name]();
+    }
+    const { receiver, bare, bareSecret } = round as Record<keyof typeof starts, Invocations>;
     runs.receiver.push(receiver);
     runs.bare.push(bare);
+    runs.bareSecret.push(bareSecret);
     ratios.cold.push(answered(receiver) / answered(bare));
     ratios.code.push(code(receiver) / code(bare));
     ratios.rss.push(receiver.maxRssKiB / bare.maxRssKiB);
+    ratios.own.push(answered(receiver) / answered(bareSecret));
+    ratios.secret.push(answered(bareSecret) / answered(bare));
   }
 
   await secrets.close();
@@ -179,7 +210,10 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     pairs: COLD_START_PAIRS,
     receiver: summary(runs.receiver),
     bare: summary(runs.bare),
+    bareSecret: summary(runs.bareSecret),
     coldRatio: median(ratios.cold),
+    ownCodeRatio: median(ratios.own),
+    secretRatio: median(ratios.secret),
     codeRatio: median(ratios.code),
     rssRatio: median(ratios.rss),
     receiverBytes: size(functions.receiver),
