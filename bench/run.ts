@@ -2,17 +2,20 @@
  * `npm run bench`: what the receiver costs compared with a bare DynamoDB UpdateItem, on this
  * machine. Prints one table and writes the same figures to bench/results/bench.json.
  */
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { parseCommandLine, usageError } from '../local/command-line';
-import { measureBreakdown } from './breakdown';
-import { measureCalls } from './calls';
-import { measureBundles } from './cold-start';
-import { measureLatency } from './latency';
-import { measureReconcile, type ReconcileFigures } from './reconcile';
+import type { BreakdownFigures } from './breakdown';
+import type { CallsFigures } from './calls';
+import type { BundleFigures } from './cold-start';
+import type { FigureName } from './figure';
+import type { LatencyFigures } from './latency';
+import type { ReconcileFigures } from './reconcile';
 import { report } from './report';
-import { RESULTS } from './support';
-import { measureThroughput } from './throughput';
+import { RESULTS, ROOT } from './support';
+import type { ThroughputFigures } from './throughput';
 
 const USAGE = `Usage: npm run bench [-- -h | --help]
 
@@ -45,22 +48,42 @@ const loadAverage = os
   .join(', ');
 const wallStart = performance.now();
 mkdirSync(RESULTS, { recursive: true });
+
+/** Measures one figure in a fresh process (bench/figure.ts), so that none runs on another's garbage. */
+function measure<T>(figure: FigureName, argument?: string): T {
+  const out = join(RESULTS, `.${figure}-${process.pid}.json`);
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+  const run = spawnSync(
+    tsx,
+    [join(ROOT, 'bench', 'figure.ts'), figure, out, ...(argument ? [argument] : [])],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  if (run.status !== 0) throw new Error(`bench: the ${figure} figure failed (exit ${run.status})`);
+  try {
+    return JSON.parse(readFileSync(out, 'utf8')) as T;
+  } finally {
+    rmSync(out, { force: true });
+  }
+}
+
 process.stderr.write('bench: synth, bundles and cold starts…\n');
-const bundles = await measureBundles();
+const bundles = measure<BundleFigures>('bundles');
 process.stderr.write('bench: DynamoDB calls per delivery…\n');
-const calls = await measureCalls();
+const calls = measure<CallsFigures>('calls');
 process.stderr.write('bench: latency, interleaved…\n');
-const latency = await measureLatency();
+const latency = measure<LatencyFigures>('latency');
 process.stderr.write('bench: handler breakdown…\n');
-const breakdown = await measureBreakdown();
+const breakdown = measure<BreakdownFigures>('breakdown');
 process.stderr.write('bench: throughput…\n');
-const throughput = await measureThroughput();
+const throughput = measure<ThroughputFigures>('throughput');
 let reconcile: { large: ReconcileFigures; small: ReconcileFigures } | undefined;
 if (!values['skip-reconcile']) {
   process.stderr.write(
     `bench: reconcile, ${Math.floor(reconcileCompanies / 4)} then ${reconcileCompanies} companies…\n`,
   );
-  const small = await measureReconcile(Math.floor(reconcileCompanies / 4));
-  reconcile = { small, large: await measureReconcile(reconcileCompanies) };
+  const small = measure<ReconcileFigures>('reconcile', String(Math.floor(reconcileCompanies / 4)));
+  reconcile = { small, large: measure<ReconcileFigures>('reconcile', String(reconcileCompanies)) };
 }
 report({ startedAt, wallStart, loadAverage, bundles, calls, latency, breakdown, throughput, reconcile });
