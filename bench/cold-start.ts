@@ -31,7 +31,7 @@ import {
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
 /** Cold starts of each function, in rounds whose order rotates, after one of each. */
-export const COLD_START_PAIRS = 25;
+export const COLD_START_PAIRS = 40;
 const RECEIVER_STACK = 'CodatConnections-dev';
 const BARE_STACK = 'BenchBare';
 
