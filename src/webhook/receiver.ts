@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -20,7 +21,7 @@ const TIMEOUT_EARLY_MS = 500;
 export interface ReceiverOptions {
   writer: ConnectionWriter;
   /** The signing secrets (several during a rotation); the caller caches them. */
-  signingSecrets: () => Promise<readonly Buffer[]>;
+  signingSecrets: () => Promise<readonly KeyObject[]>;
   /** How long a deleted connection's tombstone is kept. */
   tombstoneTtlDays: number;
   /** One line per delivery; given the Lambda context by its middleware. */

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretUnavailableError } from '../errors';
 import { parseSigningSecrets } from './signature';
@@ -16,9 +17,9 @@ export interface CachedSecretOptions {
 export function cachedSecret(
   read: () => Promise<string>,
   { maxAgeMs, now = Date.now }: CachedSecretOptions,
-): () => Promise<readonly Buffer[]> {
-  let cached: { secrets: readonly Buffer[]; readAt: number } | undefined;
-  let reading: Promise<readonly Buffer[]> | undefined;
+): () => Promise<readonly KeyObject[]> {
+  let cached: { secrets: readonly KeyObject[]; readAt: number } | undefined;
+  let reading: Promise<readonly KeyObject[]> | undefined;
 
   const refresh = async () => {
     try {

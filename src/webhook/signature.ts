@@ -14,8 +14,10 @@ const HMAC_SHA256_BYTES = 32;
 /**
  * Reads the signing secret as configured: one or more `whsec_<base64>` secrets separated by
  * white space or commas (several while a secret is being rotated). The prefix may be left out.
+ * Each becomes a KeyObject once, here: createHmac imports a raw key anew on every call, which was
+ * the largest part of a verification.
  */
-export function parseSigningSecrets(configured: string): Buffer[] {
+export function parseSigningSecrets(configured: string): KeyObject[] {
   const secrets = configured.split(/[\s,]+/).filter(Boolean);
   if (secrets.length === 0) throw new SigningSecretError('the signing secret is empty');
   return secrets.map((secret, index) => {
@@ -25,7 +27,7 @@ export function parseSigningSecrets(configured: string): Buffer[] {
         `signing secret ${index + 1} is not of the form whsec_<base64>, as the Codat portal shows it`,
       );
     }
-    return Buffer.from(encoded, 'base64');
+    return createSecretKey(Buffer.from(encoded, 'base64'));
   });
 }
 
@@ -38,20 +40,6 @@ export function parseSigningSecrets(configured: string): Buffer[] {
 function strictBase64(text: string): Buffer {
   const bytes = Buffer.from(text, 'base64');
   return bytes.length === HMAC_SHA256_BYTES && bytes.toString('base64') === text ? bytes : Buffer.alloc(0);
-}
-
-/**
- * Each secret as a KeyObject, made once: createHmac imports a raw Buffer key anew on every call,
- * which was the largest part of a verification.
- */
-const keys = new WeakMap<Buffer, KeyObject>();
-function keyOf(secret: Buffer): KeyObject {
-  let key = keys.get(secret);
-  if (!key) {
-    key = createSecretKey(secret);
-    keys.set(secret, key);
-  }
-  return key;
 }
 
 /** Header names as API Gateway and Node give them: lower case. */
@@ -69,7 +57,8 @@ export interface VerifyInput {
   headers: Headers;
   /** The body exactly as received: re-serialized JSON would not match. */
   body: Buffer;
-  secrets: readonly Buffer[];
+  /** The signing secrets, as parseSigningSecrets gives them. */
+  secrets: readonly KeyObject[];
   nowSeconds: number;
   toleranceSeconds?: number;
 }
@@ -110,10 +99,7 @@ export function verifySignature(input: VerifyInput): { id: string; timestamp: nu
   }
 
   for (const secret of secrets) {
-    const expected = createHmac('sha256', keyOf(secret))
-      .update(`${id}.${timestampText}.`)
-      .update(body)
-      .digest();
+    const expected = createHmac('sha256', secret).update(`${id}.${timestampText}.`).update(body).digest();
     for (const candidate of candidates) {
       if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) {
         return { id, timestamp };

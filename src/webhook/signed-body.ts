@@ -1,10 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { PayloadTooLargeError } from '../errors';
 import type { DeliveryMiddleware, WebhookEvent } from './delivery';
 import { verifySignature } from './signature';
 
 export interface SignedBodyOptions {
   /** The signing secrets (several during a rotation); the caller caches them. */
-  signingSecrets: () => Promise<readonly Buffer[]>;
+  signingSecrets: () => Promise<readonly KeyObject[]>;
   now: () => Date;
   maxBodyBytes: number;
 }
