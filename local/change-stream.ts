@@ -44,24 +44,22 @@ export function localChangeStream(options: {
 }): LocalChangeStream {
   const kept: LocalChangeEvent[] = [];
   const publisher: ChangePublisher = {
-    publish: async (details) => {
-      for (const detail of details) {
-        const entry = toEntry(detail);
-        const event: LocalChangeEvent = {
-          version: '0',
-          id: randomUUID(),
-          'detail-type': entry.DetailType,
-          source: entry.Source,
-          account: '000000000000',
-          time: entry.Time.toISOString(),
-          region: 'local',
-          resources: [],
-          detail: JSON.parse(entry.Detail) as Record<string, unknown>,
-        };
-        kept.push(event);
-        if (kept.length > LOCAL_EVENTS_KEPT) kept.shift();
-        options.onEvent?.(event);
-      }
+    publish: async (detail) => {
+      const entry = toEntry(detail);
+      const event: LocalChangeEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: '000000000000',
+        time: entry.Time.toISOString(),
+        region: 'local',
+        resources: [],
+        detail: JSON.parse(entry.Detail) as Record<string, unknown>,
+      };
+      kept.push(event);
+      if (kept.length > LOCAL_EVENTS_KEPT) kept.shift();
+      options.onEvent?.(event);
     },
   };
   const handler = createStreamHandler({ publisher, logger: options.logger });

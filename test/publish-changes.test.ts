@@ -305,18 +305,19 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
 });
 
 describe('the EventBridge publisher', () => {
-  it('puts 25 events in order, in requests of at most 10 entries', async () => {
+  it('puts each change in a request of its own', async () => {
     const fake = new FakeEventBridge();
-    const details = Array.from({ length: 25 }, (_, index) => ({
+    const details = Array.from({ length: 3 }, (_, index) => ({
       changeId: String(index),
       storedAt: '2026-11-28T10:00:00.000Z',
       dataConnectionErrors: [],
     })) as unknown as ConnectionChangeDetail[];
+    const publisher = new EventBridgeChangePublisher(fake, 'bus');
 
-    await new EventBridgeChangePublisher(fake, 'bus').publish(details);
+    for (const detail of details) await publisher.publish(detail);
 
     expect(fake.calls).toBe(3);
-    expect(fake.details().map((detail) => detail.changeId)).toEqual(details.map((detail) => detail.changeId));
+    expect(fake.details().map((detail) => detail.changeId)).toEqual(['0', '1', '2']);
   });
 
   it('throws, naming the entry and its error code, when PutEvents answers 200 with a failed entry', async () => {
@@ -327,7 +328,7 @@ describe('the EventBridge publisher', () => {
     const detail = { changeId: 'abc', storedAt: '2026-11-28T10:00:00.000Z', dataConnectionErrors: [] };
 
     await expect(
-      new EventBridgeChangePublisher(fake, 'bus').publish([detail as unknown as ConnectionChangeDetail]),
+      new EventBridgeChangePublisher(fake, 'bus').publish(detail as unknown as ConnectionChangeDetail),
     ).rejects.toThrow('abc ThrottlingException: Rate exceeded');
   });
 });

@@ -3,8 +3,6 @@ import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from './names';
 
 /** EventBridge's limit on the entries of one PutEvents request, counted as its documentation says. */
 export const MAX_PUT_EVENTS_BYTES = 256 * 1024;
-/** EventBridge takes at most this many entries in one PutEvents request. */
-export const MAX_PUT_EVENTS_ENTRIES = 10;
 
 /** One PutEvents entry, in the SDK's spelling. */
 export interface ChangeEventEntry {

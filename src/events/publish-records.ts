@@ -34,7 +34,7 @@ export function recordPublisher(
         onResult('skipped');
         return 'skipped';
       }
-      await publisher.publish([decision.detail]);
+      await publisher.publish(decision.detail);
       const { changeId, companyId, connectionId, change, status, previousStatus } = decision.detail;
       logger.info('change published', { changeId, companyId, connectionId, change, previousStatus, status });
       onResult('published');

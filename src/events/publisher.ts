@@ -1,13 +1,13 @@
-import type { PutEventsCommandOutput, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { PublishFailedError } from '../errors';
 import type { ConnectionChangeDetail } from './change-event';
-import { entrySize, MAX_PUT_EVENTS_BYTES, MAX_PUT_EVENTS_ENTRIES, toEntry } from './event-entry';
+import { toEntry } from './event-entry';
 
 /** Where change events go: EventBridge in AWS, a printer in the local run, a list in tests. */
 export interface ChangePublisher {
-  /** Publishes every change, in order; throws `PublishFailedError` unless every one was accepted. */
-  publish(details: readonly ConnectionChangeDetail[]): Promise<void>;
+  /** Publishes one change; throws `PublishFailedError` unless it was accepted. */
+  publish(detail: ConnectionChangeDetail): Promise<void>;
 }
 
 /** The one call of the EventBridge client this needs, so a test can hand it a fake. */
@@ -15,32 +15,12 @@ export interface PutEventsClient {
   send(command: PutEventsCommand): Promise<Pick<PutEventsCommandOutput, 'FailedEntryCount' | 'Entries'>>;
 }
 
-/** Consecutive entries in requests of at most 10 entries and 256 KB, as PutEvents takes them. */
-function requests(entries: PutEventsRequestEntry[]): PutEventsRequestEntry[][] {
-  const chunks: PutEventsRequestEntry[][] = [];
-  let current: PutEventsRequestEntry[] = [];
-  let size = 0;
-  for (const entry of entries) {
-    const bytes = entrySize(entry);
-    if (
-      current.length === MAX_PUT_EVENTS_ENTRIES ||
-      (current.length > 0 && size + bytes > MAX_PUT_EVENTS_BYTES)
-    ) {
-      chunks.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(entry);
-    size += bytes;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-}
-
 /**
- * Puts change events on an EventBridge bus. PutEvents answers HTTP 200 even when entries
- * failed (`FailedEntryCount`, and `ErrorCode` on each failed entry): any failed entry throws,
- * naming it, and no later request is sent, so that nothing is dropped and order is kept.
+ * Puts change events on an EventBridge bus, one entry a request: the stream handler publishes
+ * records one after the other and stops at the first failure, which keeps them in order and
+ * makes each failure its record's (PutEvents takes 10 entries, but a refused one among them
+ * would leave the later ones published before it). PutEvents answers HTTP 200 even when the
+ * entry failed (`FailedEntryCount`, and `ErrorCode` on the entry): that throws, naming it.
  */
 export class EventBridgeChangePublisher implements ChangePublisher {
   constructor(
@@ -48,26 +28,18 @@ export class EventBridgeChangePublisher implements ChangePublisher {
     private readonly eventBusName: string,
   ) {}
 
-  async publish(details: readonly ConnectionChangeDetail[]): Promise<void> {
-    const entries = details.map((detail) => toEntry(detail, this.eventBusName));
-    let offset = 0;
-    for (const chunk of requests(entries)) {
-      const output = await this.client.send(new PutEventsCommand({ Entries: chunk }));
-      const results = output.Entries ?? [];
-      const failed = chunk.flatMap((_entry, index) => {
-        const result = results[index];
-        if (result?.EventId && !result.ErrorCode) return [];
-        const detail = details[offset + index];
-        return [
-          {
-            changeId: detail?.changeId ?? '(unknown)',
-            errorCode: result?.ErrorCode ?? 'NoResult',
-            errorMessage: result?.ErrorMessage ?? 'PutEvents returned no result for the entry',
-          },
-        ];
-      });
-      if (failed.length > 0 || (output.FailedEntryCount ?? 0) > 0) throw new PublishFailedError(failed);
-      offset += chunk.length;
-    }
+  async publish(detail: ConnectionChangeDetail): Promise<void> {
+    const output = await this.client.send(
+      new PutEventsCommand({ Entries: [toEntry(detail, this.eventBusName)] }),
+    );
+    const [result] = output.Entries ?? [];
+    if (result?.EventId && !result.ErrorCode && !output.FailedEntryCount) return;
+    throw new PublishFailedError([
+      {
+        changeId: detail.changeId,
+        errorCode: result?.ErrorCode ?? 'NoResult',
+        errorMessage: result?.ErrorMessage ?? 'PutEvents returned no result for the entry',
+      },
+    ]);
   }
 }
