@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
 import { DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
+import { dashboardWidgets, plotted, section, titles } from './support/dashboard';
 
 /** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
 function synthesize(stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) {
@@ -32,13 +33,6 @@ function alarms(template: Template): Record<string, AlarmProperties> {
       return [properties.AlarmName.replace(/^CodatConnections-(dev|prod)-/, ''), properties];
     }),
   );
-}
-
-/** The dashboard body, with the tokens CloudFormation fills in left as they are. */
-function dashboardBody(template: Template): string {
-  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-  if (!dashboard) throw new Error('no dashboard');
-  return JSON.stringify((dashboard.Properties as { DashboardBody: unknown }).DashboardBody);
 }
 
 const { stack: dev, template: devTemplate } = synthesize('dev');
@@ -180,7 +174,8 @@ describe('the alarms', () => {
 });
 
 describe('the dashboard', () => {
-  const body = dashboardBody(devTemplate);
+  const widgets = dashboardWidgets(devTemplate);
+  const receiver = () => section(widgets, 'Webhook receiver');
 
   it('is named after the stack', () => {
     devTemplate.hasResourceProperties('AWS::CloudWatch::Dashboard', {
@@ -191,26 +186,44 @@ describe('the dashboard', () => {
     });
   });
 
-  it.each([
-    'Deliveries by result',
-    'Rejections by reason',
-    'Latency',
-    '5xx answers',
-    'Throttles',
-    'Lag, generatedDate to receipt',
-    'Alarms',
-  ])('has a %s widget', (title) => {
-    expect(body).toContain(title);
+  it('shows the alarm status right below the title, above every section', () => {
+    const [title, status, firstHeading] = widgets;
+
+    expect(title?.properties.markdown).toMatch(/^# Codat connections: dev\n/);
+    expect(status).toMatchObject({ type: 'alarm', width: 24, properties: { title: 'Alarms' } });
+    expect(firstHeading?.properties.markdown).toBe('## Webhook receiver');
+  });
+
+  it('charts the receiver in a section of its own', () => {
+    expect(titles(receiver())).toEqual([
+      'Deliveries by result (per 5 min)',
+      'Rejections by reason (per 5 min)',
+      'Latency',
+      '5xx answers and failures (per 5 min)',
+      'Throttles (per 5 min)',
+      'Lag, generatedDate to receipt',
+    ]);
   });
 
   it('charts every delivery result and every rejection reason', () => {
-    for (const value of [...DELIVERY_RESULTS, ...REJECTION_CODES]) expect(body).toContain(`\\"${value}\\"`);
+    const values = (name: string, dimension: string) =>
+      plotted(receiver())
+        .filter((metric) => metric.name === name)
+        .map((metric) => metric.dimensions[dimension]);
+
+    expect(values('Deliveries', 'Result')).toEqual(expect.arrayContaining([...DELIVERY_RESULTS]));
+    expect(values('Rejections', 'Reason')).toEqual([...REJECTION_CODES]);
   });
 
   it('charts latency at p50 and p99, and the lag', () => {
-    expect(body).toContain('\\"stat\\":\\"p50\\"');
-    expect(body).toContain('\\"stat\\":\\"p99\\"');
-    expect(body).toContain('DeliveryLagMs');
+    const stats = (name: string) =>
+      plotted(receiver())
+        .filter((metric) => metric.name === name)
+        .map((metric) => metric.stat);
+
+    expect(stats('Latency')).toEqual(['p50', 'p99']);
+    expect(stats('Duration')).toEqual(['p50', 'p99']);
+    expect(stats('DeliveryLagMs')).toEqual(['p50', 'p99', 'Maximum']);
   });
 });
 
