@@ -196,7 +196,8 @@ export class ConnectionsStack extends Stack {
 
     new ReadApi(this, 'ReadApi', { stage, settings, api, table });
     const events = { stage, settings, table, alarmTopic: monitoring.topic, ...props.changeEvents };
-    new ChangeEvents(this, 'ChangeEvents', events);
+    const changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
+    monitoring.addSection('Change events', changeEvents.dashboardRows, changeEvents.alarms);
 
     const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
     const reconciler = new Reconciler(this, 'Reconciler', {

@@ -3,8 +3,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
-import { DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
-import { dashboardWidgets, plotted, section, titles } from './support/dashboard';
+import { CHANGE_EVENT_RESULTS, DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
+import { dashboardWidgets, plotted, ref, section, titles } from './support/dashboard';
+import { logicalId } from './support/template';
 
 /** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
 function synthesize(stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) {
@@ -224,6 +225,52 @@ describe('the dashboard', () => {
     expect(stats('Latency')).toEqual(['p50', 'p99']);
     expect(stats('Duration')).toEqual(['p50', 'p99']);
     expect(stats('DeliveryLagMs')).toEqual(['p50', 'p99', 'Maximum']);
+  });
+});
+
+describe('the dashboard sections of the other parts', () => {
+  const widgets = dashboardWidgets(devTemplate);
+  /** A Lambda metric of the function whose logical id starts with `prefix`. */
+  const lambda = (prefix: string, name: string, stat: string) =>
+    expect.objectContaining({
+      namespace: 'AWS/Lambda',
+      name,
+      dimensions: { FunctionName: ref(logicalId(devTemplate, 'AWS::Lambda::Function', prefix)) },
+      stat,
+    });
+  /** One of the metrics the functions publish, as the dev stack charts it. */
+  const own = (name: string, dimensions: Record<string, string> = {}) => ({
+    namespace: 'CodatConnections',
+    name,
+    dimensions: { ...dimensions, service: 'codat-connections', stage: 'dev' },
+  });
+
+  it('chart the change events by result, how far the publisher is behind, its errors, and the failure queue', () => {
+    const publisher = 'ChangeEventsPublishChanges';
+    const queue = ref(logicalId(devTemplate, 'AWS::SQS::Queue', 'ChangeEventsPublishFailures'), 'QueueName');
+
+    const changeEvents = section(widgets, 'Change events');
+
+    expect(titles(changeEvents)).toEqual([
+      'Change events by result (per 5 min)',
+      'Publisher behind the table: iterator age (max)',
+      'Publisher errors and throttles (per 5 min)',
+      'Failed batches on the failure queue (max)',
+    ]);
+    expect(plotted(changeEvents)).toEqual([
+      ...CHANGE_EVENT_RESULTS.map((result) =>
+        expect.objectContaining({ ...own('ChangeEvents', { Result: result }), stat: 'Sum' }),
+      ),
+      lambda(publisher, 'IteratorAge', 'Maximum'),
+      lambda(publisher, 'Errors', 'Sum'),
+      lambda(publisher, 'Throttles', 'Sum'),
+      expect.objectContaining({
+        namespace: 'AWS/SQS',
+        name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: queue },
+        stat: 'Maximum',
+      }),
+    ]);
   });
 });
 
