@@ -209,6 +209,7 @@ export class ConnectionsStack extends Stack {
       alarmTopic: monitoring.topic,
       schedule: reconcileScheduleFromContext(props.reconcileSchedule),
     });
+    monitoring.addSection('Reconciler', reconciler.dashboardRows, reconciler.alarms);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: webhookUrl,

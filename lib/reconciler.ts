@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -23,7 +23,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { NodeFunction } from './node-function';
-import { reconcilerAlarms } from './reconciler-monitoring';
+import { reconcilerAlarms, reconcilerDashboardRows } from './reconciler-monitoring';
 import type { Stage, StageSettings } from './stage';
 
 export interface ReconcilerProps {
@@ -55,6 +55,8 @@ export class Reconciler extends Construct {
   readonly stateMachine: StateMachine;
   /** A reconciliation that did not complete, and the endpoint disabled; they notify the `alarmTopic`. */
   readonly alarms: Alarm[];
+  /** The walks' charts, for the stack's dashboard: a point a day over two weeks. */
+  readonly dashboardRows: IWidget[][];
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
@@ -201,5 +203,6 @@ export class Reconciler extends Construct {
       stateMachine: this.stateMachine,
       alarmTopic: props.alarmTopic,
     });
+    this.dashboardRows = reconcilerDashboardRows({ stage, stateMachine: this.stateMachine });
   }
 }

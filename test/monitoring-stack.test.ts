@@ -3,7 +3,13 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
-import { CHANGE_EVENT_RESULTS, DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
+import {
+  CHANGE_EVENT_RESULTS,
+  DELIVERY_RESULTS,
+  RECONCILE_CHANGES,
+  RECONCILE_METRIC,
+  REJECTION_CODES,
+} from '../src/observability/names';
 import { dashboardWidgets, plotted, ref, section, titles } from './support/dashboard';
 import { logicalId } from './support/template';
 
@@ -195,6 +201,20 @@ describe('the dashboard', () => {
     expect(firstHeading?.properties.markdown).toBe('## Webhook receiver');
   });
 
+  it('shows every alarm of the stack on the alarm status widget, the optional ones too', () => {
+    const everyAlarmOn = synthesize('prod', { noDeliveriesAlarmMinutes: 60 }).template;
+
+    for (const template of [devTemplate, everyAlarmOn]) {
+      const status = dashboardWidgets(template).find((widget) => widget.type === 'alarm');
+      const alarmArns = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) =>
+        ref(id, 'Arn'),
+      );
+
+      expect(status?.properties.alarms?.toSorted()).toEqual(alarmArns.toSorted());
+    }
+    expect(Object.keys(alarms(everyAlarmOn))).toContain('NoDeliveries');
+  });
+
   it('charts the receiver in a section of its own', () => {
     expect(titles(receiver())).toEqual([
       'Deliveries by result (per 5 min)',
@@ -271,6 +291,39 @@ describe('the dashboard sections of the other parts', () => {
         stat: 'Maximum',
       }),
     ]);
+  });
+
+  it('chart every walk metric, the changes by kind and the executions, a point a day over two weeks', () => {
+    const stateMachine = ref(logicalId(devTemplate, 'AWS::StepFunctions::StateMachine', 'Reconciler'));
+
+    const reconciler = section(widgets, 'Reconciler');
+    const metrics = plotted(reconciler);
+
+    expect(titles(reconciler)).toEqual([
+      'Changes by kind, per day (14 days)',
+      'Executions, per day (14 days)',
+      'Codat API requests and throttles, per day (14 days)',
+      'Longest walk of the day (14 days)',
+      'Incomplete walks and webhook endpoint health, per day (14 days)',
+      'Companies and connections, largest walk of the day (14 days)',
+    ]);
+    const walkMetrics = metrics.filter((metric) => metric.namespace === 'CodatConnections');
+    expect(new Set(walkMetrics.map((metric) => metric.name))).toEqual(
+      new Set(Object.values(RECONCILE_METRIC)),
+    );
+    for (const metric of walkMetrics) expect(metric).toMatchObject(own(metric.name));
+    expect(walkMetrics.filter((metric) => metric.name === 'ReconcileChanges')).toEqual(
+      RECONCILE_CHANGES.map((change) =>
+        expect.objectContaining({ ...own('ReconcileChanges', { Change: change }), stat: 'Sum' }),
+      ),
+    );
+    expect(metrics.filter((metric) => metric.namespace === 'AWS/States')).toEqual(
+      ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) =>
+        expect.objectContaining({ name, dimensions: { StateMachineArn: stateMachine }, stat: 'Sum' }),
+      ),
+    );
+    for (const metric of metrics) expect(metric.period).toBe(86_400);
+    for (const widget of reconciler) expect(widget.properties.start).toBe('-P14D');
   });
 });
 
