@@ -194,10 +194,9 @@ export class ConnectionsStack extends Stack {
       noDeliveriesAlarmMinutes,
     });
 
-    new ReadApi(this, 'ReadApi', { stage, settings, api, table });
+    const readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table });
     const events = { stage, settings, table, alarmTopic: monitoring.topic, ...props.changeEvents };
     const changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
-    monitoring.addSection('Change events', changeEvents.dashboardRows, changeEvents.alarms);
 
     const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
     const reconciler = new Reconciler(this, 'Reconciler', {
@@ -209,7 +208,9 @@ export class ConnectionsStack extends Stack {
       alarmTopic: monitoring.topic,
       schedule: reconcileScheduleFromContext(props.reconcileSchedule),
     });
+    monitoring.addSection('Change events', changeEvents.dashboardRows, changeEvents.alarms);
     monitoring.addSection('Reconciler', reconciler.dashboardRows, reconciler.alarms);
+    monitoring.addSection('Read API', readApi.dashboardRows);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: webhookUrl,

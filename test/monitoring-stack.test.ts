@@ -10,7 +10,7 @@ import {
   RECONCILE_METRIC,
   REJECTION_CODES,
 } from '../src/observability/names';
-import { dashboardWidgets, plotted, ref, section, titles } from './support/dashboard';
+import { dashboardWidgets, headings, plotted, ref, section, titles } from './support/dashboard';
 import { logicalId } from './support/template';
 
 /** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
@@ -215,6 +215,10 @@ describe('the dashboard', () => {
     expect(Object.keys(alarms(everyAlarmOn))).toContain('NoDeliveries');
   });
 
+  it('gives each part of the stack a section, headed by its name', () => {
+    expect(headings(widgets)).toEqual(['Webhook receiver', 'Change events', 'Reconciler', 'Read API']);
+  });
+
   it('charts the receiver in a section of its own', () => {
     expect(titles(receiver())).toEqual([
       'Deliveries by result (per 5 min)',
@@ -324,6 +328,23 @@ describe('the dashboard sections of the other parts', () => {
     );
     for (const metric of metrics) expect(metric.period).toBe(86_400);
     for (const widget of reconciler) expect(widget.properties.start).toBe('-P14D');
+  });
+  it('chart the read function: invocations, errors and throttles, and its duration at p50 and p99', () => {
+    const reader = 'ReadApiReadConnections';
+
+    const readApi = section(widgets, 'Read API');
+
+    expect(titles(readApi)).toEqual([
+      'Read function invocations, errors and throttles (per 5 min)',
+      'Read function duration',
+    ]);
+    expect(plotted(readApi)).toEqual([
+      lambda(reader, 'Invocations', 'Sum'),
+      lambda(reader, 'Errors', 'Sum'),
+      lambda(reader, 'Throttles', 'Sum'),
+      lambda(reader, 'Duration', 'p50'),
+      lambda(reader, 'Duration', 'p99'),
+    ]);
   });
 });
 
