@@ -247,7 +247,7 @@ export class ConnectionsStack extends Stack {
     });
     new CfnOutput(this, 'DashboardName', {
       value: monitoring.dashboard.dashboardName,
-      description: 'CloudWatch dashboard of deliveries, rejections, latency, errors, throttles and lag',
+      description: 'CloudWatch dashboard: every alarm; the receiver, change events, reconciler, read API',
     });
   }
 }
