@@ -126,9 +126,9 @@ export class ChangeEvents extends Construct {
       reason: 'dynamodb:ListStreams, which the stream mapping needs, takes no resource ARN.',
     });
 
-    const fiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
-    const waiting = this.failures.metricApproximateNumberOfMessagesVisible(fiveMinutes);
-    const iteratorAge = this.publisher.metric('IteratorAge', fiveMinutes);
+    const maxPerFiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
+    const waiting = this.failures.metricApproximateNumberOfMessagesVisible(maxPerFiveMinutes);
+    const iteratorAge = this.publisher.metric('IteratorAge', maxPerFiveMinutes);
     this.alarms = [
       new Alarm(this, 'PublishFailed', {
         alarmName: `${prefix}-ChangeEventsFailed`,

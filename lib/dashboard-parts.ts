@@ -76,11 +76,10 @@ export function graph(title: string, left: IMetric[], options: GraphOptions = {}
 export class AlarmStatus implements IWidget {
   readonly width = 24;
   readonly height: number;
+  private readonly title: string;
   private readonly alarms: IAlarm[] = [];
   private x = 0;
   private y = 0;
-
-  private readonly title: string;
 
   constructor(props: { title: string; height: number }) {
     this.title = props.title;

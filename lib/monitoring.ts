@@ -231,8 +231,8 @@ export class Monitoring extends Construct {
   }
 
   /**
-   * Adds a part of the stack below the sections added before: a heading, then `rows` (each one
-   * left to right, 24 units wide at most), and shows `alarms` on the alarm status widget at the top.
+   * Adds a part of the stack below the sections added before: a heading, then `rows`, each laid
+   * out left to right, and shows `alarms` on the alarm status widget at the top.
    */
   addSection(title: string, rows: IWidget[][], alarms: readonly IAlarm[] = []): void {
     this.dashboard.addWidgets(new TextWidget({ markdown: `## ${title}`, width: 24, height: 1 }));
