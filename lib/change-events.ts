@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IWidget, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
@@ -12,7 +12,9 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/names';
+import { CHANGE_EVENT_RESULTS, CHANGE_EVENTS_METRIC, DIMENSION } from '../src/observability/names';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from './context';
+import { graph, serviceMetric } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 
@@ -60,6 +62,10 @@ export class ChangeEvents extends Construct {
   readonly bus: EventBus;
   readonly publisher: NodeFunction;
   readonly failures: Queue;
+  /** Failed publishing, and publishing behind the table; they notify the `alarmTopic`. */
+  readonly alarms: Alarm[];
+  /** The publisher's charts, for the stack's dashboard, at the alarms' 5-minute resolution. */
+  readonly dashboardRows: IWidget[][];
 
   constructor(scope: Construct, id: string, props: ChangeEventsProps) {
     super(scope, id);
@@ -120,16 +126,15 @@ export class ChangeEvents extends Construct {
       reason: 'dynamodb:ListStreams, which the stream mapping needs, takes no resource ARN.',
     });
 
-    const topicAction = new SnsAction(props.alarmTopic);
-    for (const created of [
+    const maxPerFiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
+    const waiting = this.failures.metricApproximateNumberOfMessagesVisible(maxPerFiveMinutes);
+    const iteratorAge = this.publisher.metric('IteratorAge', maxPerFiveMinutes);
+    this.alarms = [
       new Alarm(this, 'PublishFailed', {
         alarmName: `${prefix}-ChangeEventsFailed`,
         alarmDescription:
           'Stream records could not be published as change events after every retry: their place is on the failure queue. See the runbook in the README.',
-        metric: this.failures.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
+        metric: waiting,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -139,19 +144,41 @@ export class ChangeEvents extends Construct {
         alarmName: `${prefix}-ChangeEventsBehind`,
         alarmDescription:
           'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled). See the runbook in the README.',
-        metric: this.publisher.metric('IteratorAge', {
-          period: Duration.minutes(5),
-          statistic: Stats.MAXIMUM,
-        }),
+        metric: iteratorAge,
         threshold: 15 * 60_000,
         evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       }),
-    ]) {
+    ];
+    const topicAction = new SnsAction(props.alarmTopic);
+    for (const created of this.alarms) {
       created.addAlarmAction(topicAction);
       created.addOkAction(topicAction);
     }
+
+    const sum = { period: Duration.minutes(5), statistic: Stats.SUM };
+    const results = CHANGE_EVENT_RESULTS.map((result) =>
+      serviceMetric(stage, CHANGE_EVENTS_METRIC, {
+        dimensions: { [DIMENSION.result]: result },
+        label: result,
+      }),
+    );
+    this.dashboardRows = [
+      [
+        graph('Change events by result (per 5 min)', results, { stacked: true }),
+        graph('Publisher behind the table: iterator age (max)', [iteratorAge.with({ label: 'max' })], {
+          unit: 'ms',
+        }),
+      ],
+      [
+        graph('Publisher errors and throttles (per 5 min)', [
+          this.publisher.metricErrors({ ...sum, label: 'errors' }),
+          this.publisher.metricThrottles({ ...sum, label: 'throttles' }),
+        ]),
+        graph('Failed batches on the failure queue (max)', [waiting.with({ label: 'messages visible' })]),
+      ],
+    ];
 
     if (notifyEmail) this.notify(notifyEmail);
 

@@ -194,9 +194,9 @@ export class ConnectionsStack extends Stack {
       noDeliveriesAlarmMinutes,
     });
 
-    new ReadApi(this, 'ReadApi', { stage, settings, api, table });
+    const readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table });
     const events = { stage, settings, table, alarmTopic: monitoring.topic, ...props.changeEvents };
-    new ChangeEvents(this, 'ChangeEvents', events);
+    const changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
 
     const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
     const reconciler = new Reconciler(this, 'Reconciler', {
@@ -208,6 +208,9 @@ export class ConnectionsStack extends Stack {
       alarmTopic: monitoring.topic,
       schedule: reconcileScheduleFromContext(props.reconcileSchedule),
     });
+    monitoring.addSection('Change events', changeEvents.dashboardRows, changeEvents.alarms);
+    monitoring.addSection('Reconciler', reconciler.dashboardRows, reconciler.alarms);
+    monitoring.addSection('Read API', readApi.dashboardRows);
 
     new CfnOutput(this, 'WebhookUrl', {
       value: webhookUrl,
@@ -244,7 +247,7 @@ export class ConnectionsStack extends Stack {
     });
     new CfnOutput(this, 'DashboardName', {
       value: monitoring.dashboard.dashboardName,
-      description: 'CloudWatch dashboard of deliveries, rejections, latency, errors, throttles and lag',
+      description: 'CloudWatch dashboard: every alarm; the receiver, change events, reconciler, read API',
     });
   }
 }

@@ -2,13 +2,12 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
-  AlarmStatusWidget,
   ComparisonOperator,
   Dashboard,
-  GraphWidget,
+  type IAlarm,
   type IMetric,
+  type IWidget,
   MathExpression,
-  Metric,
   Stats,
   TextWidget,
   TreatMissingData,
@@ -23,11 +22,10 @@ import {
   DELIVERY_RESULTS,
   DIMENSION,
   METRIC,
-  METRICS_NAMESPACE,
   REJECTION_CODES,
   type RejectionCode,
-  SERVICE_NAME,
 } from '../src/observability/names';
+import { AlarmStatus, graph, serviceMetric } from './dashboard-parts';
 import type { AlarmThresholds, Stage } from './stage';
 
 /** The rejections answered 401: a missing header, a stale timestamp, a signature that does not match. */
@@ -54,13 +52,17 @@ export interface MonitoringProps {
 }
 
 /**
- * The receiver's alarms, all sent to one SNS topic, and its CloudWatch dashboard. Alarm names
- * and the dashboard name start with the stack name, so that stages sit side by side.
+ * The receiver's alarms, the SNS topic every alarm of the stack notifies, and the stack's
+ * CloudWatch dashboard: the receiver's section, and one more per part through `addSection`.
+ * Alarm names and the dashboard name start with the stack name, so that stages sit side by side.
  */
 export class Monitoring extends Construct {
   readonly topic: Topic;
+  /** The receiver's alarms; the other parts' alarms belong to their constructs. */
   readonly alarms: Alarm[] = [];
   readonly dashboard: Dashboard;
+  /** Every section's alarms, right below the title, so that one look finds any alarm of the stack. */
+  private readonly alarmStatus = new AlarmStatus({ title: 'Alarms', height: 4 });
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -79,19 +81,14 @@ export class Monitoring extends Construct {
     });
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
-    const custom = (metricName: string, dimensions: Record<string, string> = {}, statistic = Stats.SUM) =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [DIMENSION.service]: SERVICE_NAME, [DIMENSION.stage]: stage, ...dimensions },
-        statistic,
-        period: FIVE_MINUTES,
-      });
     const deliveries = (result: string) =>
-      custom(METRIC.deliveries, { [DIMENSION.result]: result }).with({ label: result });
+      serviceMetric(stage, METRIC.deliveries, { dimensions: { [DIMENSION.result]: result }, label: result });
     const rejections = (reason: string) =>
-      custom(METRIC.rejections, { [DIMENSION.reason]: reason }).with({ label: reason });
+      serviceMetric(stage, METRIC.rejections, { dimensions: { [DIMENSION.reason]: reason }, label: reason });
+    const lag = (statistic: string, label: string) =>
+      serviceMetric(stage, METRIC.deliveryLag, { statistic, label });
     const sum = { statistic: Stats.SUM, period: FIVE_MINUTES };
+    const percentile = (p: number, label: string) => ({ statistic: Stats.p(p), period: FIVE_MINUTES, label });
 
     const unauthorized = new MathExpression({
       expression: `SUM([${UNAUTHORIZED_CODES.map((_, index) => `r${index}`).join(', ')}])`,
@@ -172,16 +169,6 @@ export class Monitoring extends Construct {
       each.addOkAction(action);
     }
 
-    const graph = (title: string, left: IMetric[], options: { stacked?: boolean; unit?: string } = {}) =>
-      new GraphWidget({
-        title,
-        left,
-        width: 12,
-        height: 6,
-        stacked: options.stacked ?? false,
-        leftYAxis: { min: 0, label: options.unit, showUnits: false },
-      });
-
     this.dashboard = new Dashboard(this, 'Dashboard', {
       dashboardName: prefix,
       defaultInterval: Duration.hours(24),
@@ -190,53 +177,66 @@ export class Monitoring extends Construct {
       new TextWidget({
         markdown:
           `# Codat connections: ${stage}\n` +
-          'Deliveries arrive (requests, results) and land (applied, duplicate, stale). ' +
-          'Find one delivery in Logs Insights by its webhookId; the runbook is in the README.',
+          'Every alarm of the stack, then a section per part: the webhook receiver, the change events, ' +
+          'the reconciler and the read API. Find one delivery in Logs Insights by its webhookId; ' +
+          'the runbook is in the README.',
         width: 24,
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
-      graph('Deliveries by result (per 5 min)', DELIVERY_RESULTS.map(deliveries), { stacked: true }),
-      graph('Rejections by reason (per 5 min)', REJECTION_CODES.map(rejections), { stacked: true }),
-    );
-    this.dashboard.addWidgets(
-      graph(
-        'Latency',
+    this.dashboard.addWidgets(this.alarmStatus);
+
+    // Deliveries arrive (requests, results) and land (applied, duplicate, stale).
+    this.addSection(
+      'Webhook receiver',
+      [
         [
-          api.metricLatency({ statistic: Stats.p(50), label: 'API p50', period: FIVE_MINUTES }),
-          api.metricLatency({ statistic: Stats.p(99), label: 'API p99', period: FIVE_MINUTES }),
-          receiver.metricDuration({ statistic: Stats.p(50), label: 'function p50', period: FIVE_MINUTES }),
-          receiver.metricDuration({ statistic: Stats.p(99), label: 'function p99', period: FIVE_MINUTES }),
+          graph('Deliveries by result (per 5 min)', DELIVERY_RESULTS.map(deliveries), { stacked: true }),
+          graph('Rejections by reason (per 5 min)', REJECTION_CODES.map(rejections), { stacked: true }),
         ],
-        { unit: 'ms' },
-      ),
-      graph('5xx answers and failures (per 5 min)', [
-        api.metricServerError({ ...sum, label: 'API 5xx' }),
-        receiver.metricErrors({ ...sum, label: 'function errors' }),
-        deliveries('failed').with({ label: 'deliveries failed (503/500)' }),
-      ]),
-    );
-    this.dashboard.addWidgets(
-      graph('Throttles (per 5 min)', [
-        receiver.metricThrottles({ ...sum, label: 'Lambda throttles' }),
-        table.metricThrottledRequestsForOperation(Operation.UPDATE_ITEM, {
-          ...sum,
-          label: 'DynamoDB UpdateItem throttled',
-        }),
-      ]),
-      graph(
-        'Lag, generatedDate to receipt',
         [
-          custom(METRIC.deliveryLag, {}, Stats.p(50)).with({ label: 'p50' }),
-          custom(METRIC.deliveryLag, {}, Stats.p(99)).with({ label: 'p99' }),
-          custom(METRIC.deliveryLag, {}, Stats.MAXIMUM).with({ label: 'max' }),
+          graph(
+            'Latency',
+            [
+              api.metricLatency(percentile(50, 'API p50')),
+              api.metricLatency(percentile(99, 'API p99')),
+              receiver.metricDuration(percentile(50, 'function p50')),
+              receiver.metricDuration(percentile(99, 'function p99')),
+            ],
+            { unit: 'ms' },
+          ),
+          graph('5xx answers and failures (per 5 min)', [
+            api.metricServerError({ ...sum, label: 'API 5xx' }),
+            receiver.metricErrors({ ...sum, label: 'function errors' }),
+            deliveries('failed').with({ label: 'deliveries failed (503/500)' }),
+          ]),
         ],
-        { unit: 'ms' },
-      ),
+        [
+          graph('Throttles (per 5 min)', [
+            receiver.metricThrottles({ ...sum, label: 'Lambda throttles' }),
+            table.metricThrottledRequestsForOperation(Operation.UPDATE_ITEM, {
+              ...sum,
+              label: 'DynamoDB UpdateItem throttled',
+            }),
+          ]),
+          graph(
+            'Lag, generatedDate to receipt',
+            [lag(Stats.p(50), 'p50'), lag(Stats.p(99), 'p99'), lag(Stats.MAXIMUM, 'max')],
+            { unit: 'ms' },
+          ),
+        ],
+      ],
+      this.alarms,
     );
-    this.dashboard.addWidgets(
-      new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }),
-    );
+  }
+
+  /**
+   * Adds a part of the stack below the sections added before: a heading, then `rows`, each laid
+   * out left to right, and shows `alarms` on the alarm status widget at the top.
+   */
+  addSection(title: string, rows: IWidget[][], alarms: readonly IAlarm[] = []): void {
+    this.dashboard.addWidgets(new TextWidget({ markdown: `## ${title}`, width: 24, height: 1 }));
+    for (const row of rows) this.dashboard.addWidgets(...row);
+    this.alarmStatus.add(...alarms);
   }
 }

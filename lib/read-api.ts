@@ -3,8 +3,10 @@ import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { type IWidget, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { graph } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 
@@ -29,6 +31,8 @@ export const READ_ROUTES = [
  */
 export class ReadApi extends Construct {
   readonly reader: NodeFunction;
+  /** The read function's charts, for the stack's dashboard. */
+  readonly dashboardRows: IWidget[][];
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
     super(scope, id);
@@ -49,6 +53,23 @@ export class ReadApi extends Construct {
     for (const path of READ_ROUTES) {
       props.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
     }
+
+    const period = Duration.minutes(5);
+    const sum = { statistic: Stats.SUM, period };
+    this.dashboardRows = [
+      [
+        graph('Read function invocations, errors and throttles (per 5 min)', [
+          this.reader.metricInvocations({ ...sum, label: 'invocations' }),
+          this.reader.metricErrors({ ...sum, label: 'errors' }),
+          this.reader.metricThrottles({ ...sum, label: 'throttles' }),
+        ]),
+        graph(
+          'Read function duration',
+          [50, 99].map((p) => this.reader.metricDuration({ statistic: Stats.p(p), period, label: `p${p}` })),
+          { unit: 'ms' },
+        ),
+      ],
+    ];
 
     new CfnOutput(Stack.of(this), 'ReadApiUrl', {
       value: `${props.api.apiEndpoint}/companies/{companyId}/connections`,

@@ -1,15 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  MathExpression,
-  Metric,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -30,9 +21,9 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { DIMENSION, METRICS_NAMESPACE, RECONCILE_METRIC, SERVICE_NAME } from '../src/observability/names';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { NodeFunction } from './node-function';
+import { reconcilerAlarms, reconcilerDashboardRows } from './reconciler-monitoring';
 import type { Stage, StageSettings } from './stage';
 
 export interface ReconcilerProps {
@@ -62,7 +53,10 @@ const entry = (name: string) => fileURLToPath(new URL(`../functions/${name}.ts`,
 export class Reconciler extends Construct {
   readonly apiKeySecret: Secret;
   readonly stateMachine: StateMachine;
-  readonly alarms: Alarm[] = [];
+  /** A reconciliation that did not complete, and the endpoint disabled; they notify the `alarmTopic`. */
+  readonly alarms: Alarm[];
+  /** The walks' charts, for the stack's dashboard: a point a day over two weeks. */
+  readonly dashboardRows: IWidget[][];
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
@@ -204,47 +198,11 @@ export class Reconciler extends Construct {
       });
     }
 
-    const custom = (metricName: string) =>
-      new Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName,
-        dimensionsMap: { [DIMENSION.service]: SERVICE_NAME, [DIMENSION.stage]: stage },
-        statistic: Stats.MAXIMUM,
-        period: Duration.hours(1),
-      });
-    const alarm = (name: string, metric: IMetric, description: string) => {
-      const created = new Alarm(this, name, {
-        alarmName: `${prefix}-${name}`,
-        alarmDescription: `${description} See the runbook in the README.`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(new SnsAction(props.alarmTopic));
-      created.addOkAction(new SnsAction(props.alarmTopic));
-      this.alarms.push(created);
-    };
-    const hourly = { statistic: Stats.SUM, period: Duration.hours(1) };
-    alarm(
-      'ReconcileFailed',
-      new MathExpression({
-        expression: 'failed + timedOut + aborted',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed(hourly),
-          timedOut: this.stateMachine.metricTimedOut(hourly),
-          aborted: this.stateMachine.metricAborted(hourly),
-        },
-        label: 'reconciliations that did not complete',
-        period: Duration.hours(1),
-      }),
-      'A reconciliation did not complete (a page kept failing, an invalid item, the API key not set, or a crash): nothing was deleted.',
-    );
-    alarm(
-      'WebhookEndpointDisabled',
-      custom(RECONCILE_METRIC.endpointDisabled),
-      'Codat lists this stack’s webhook endpoint as disabled: no deliveries arrive until it is enabled again in the portal.',
-    );
+    this.alarms = reconcilerAlarms(this, {
+      stage,
+      stateMachine: this.stateMachine,
+      alarmTopic: props.alarmTopic,
+    });
+    this.dashboardRows = reconcilerDashboardRows({ stage, stateMachine: this.stateMachine });
   }
 }

@@ -3,7 +3,15 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
-import { DELIVERY_RESULTS, REJECTION_CODES } from '../src/observability/names';
+import {
+  CHANGE_EVENT_RESULTS,
+  DELIVERY_RESULTS,
+  RECONCILE_CHANGES,
+  RECONCILE_METRIC,
+  REJECTION_CODES,
+} from '../src/observability/names';
+import { dashboardWidgets, headings, plotted, ref, section, titles } from './support/dashboard';
+import { logicalId } from './support/template';
 
 /** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
 function synthesize(stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) {
@@ -32,13 +40,6 @@ function alarms(template: Template): Record<string, AlarmProperties> {
       return [properties.AlarmName.replace(/^CodatConnections-(dev|prod)-/, ''), properties];
     }),
   );
-}
-
-/** The dashboard body, with the tokens CloudFormation fills in left as they are. */
-function dashboardBody(template: Template): string {
-  const [dashboard] = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
-  if (!dashboard) throw new Error('no dashboard');
-  return JSON.stringify((dashboard.Properties as { DashboardBody: unknown }).DashboardBody);
 }
 
 const { stack: dev, template: devTemplate } = synthesize('dev');
@@ -180,7 +181,8 @@ describe('the alarms', () => {
 });
 
 describe('the dashboard', () => {
-  const body = dashboardBody(devTemplate);
+  const widgets = dashboardWidgets(devTemplate);
+  const receiver = () => section(widgets, 'Webhook receiver');
 
   it('is named after the stack', () => {
     devTemplate.hasResourceProperties('AWS::CloudWatch::Dashboard', {
@@ -191,26 +193,158 @@ describe('the dashboard', () => {
     });
   });
 
-  it.each([
-    'Deliveries by result',
-    'Rejections by reason',
-    'Latency',
-    '5xx answers',
-    'Throttles',
-    'Lag, generatedDate to receipt',
-    'Alarms',
-  ])('has a %s widget', (title) => {
-    expect(body).toContain(title);
+  it('shows the alarm status right below the title, above every section', () => {
+    const [title, status, firstHeading] = widgets;
+
+    expect(title?.properties.markdown).toMatch(/^# Codat connections: dev\n/);
+    expect(status).toMatchObject({ type: 'alarm', width: 24, properties: { title: 'Alarms' } });
+    expect(firstHeading?.properties.markdown).toBe('## Webhook receiver');
+  });
+
+  it('shows every alarm of the stack on the alarm status widget, the optional ones too', () => {
+    const everyAlarmOn = synthesize('prod', { noDeliveriesAlarmMinutes: 60 }).template;
+
+    for (const template of [devTemplate, everyAlarmOn]) {
+      const status = dashboardWidgets(template).find((widget) => widget.type === 'alarm');
+      const alarmArns = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) =>
+        ref(id, 'Arn'),
+      );
+
+      expect(status?.properties.alarms?.toSorted()).toEqual(alarmArns.toSorted());
+    }
+    expect(Object.keys(alarms(everyAlarmOn))).toContain('NoDeliveries');
+  });
+
+  it('gives each part of the stack a section, headed by its name', () => {
+    expect(headings(widgets)).toEqual(['Webhook receiver', 'Change events', 'Reconciler', 'Read API']);
+  });
+
+  it('charts the receiver in a section of its own', () => {
+    expect(titles(receiver())).toEqual([
+      'Deliveries by result (per 5 min)',
+      'Rejections by reason (per 5 min)',
+      'Latency',
+      '5xx answers and failures (per 5 min)',
+      'Throttles (per 5 min)',
+      'Lag, generatedDate to receipt',
+    ]);
   });
 
   it('charts every delivery result and every rejection reason', () => {
-    for (const value of [...DELIVERY_RESULTS, ...REJECTION_CODES]) expect(body).toContain(`\\"${value}\\"`);
+    const values = (name: string, dimension: string) =>
+      plotted(receiver())
+        .filter((metric) => metric.name === name)
+        .map((metric) => metric.dimensions[dimension]);
+
+    expect(values('Deliveries', 'Result')).toEqual(expect.arrayContaining([...DELIVERY_RESULTS]));
+    expect(values('Rejections', 'Reason')).toEqual([...REJECTION_CODES]);
   });
 
   it('charts latency at p50 and p99, and the lag', () => {
-    expect(body).toContain('\\"stat\\":\\"p50\\"');
-    expect(body).toContain('\\"stat\\":\\"p99\\"');
-    expect(body).toContain('DeliveryLagMs');
+    const stats = (name: string) =>
+      plotted(receiver())
+        .filter((metric) => metric.name === name)
+        .map((metric) => metric.stat);
+
+    expect(stats('Latency')).toEqual(['p50', 'p99']);
+    expect(stats('Duration')).toEqual(['p50', 'p99']);
+    expect(stats('DeliveryLagMs')).toEqual(['p50', 'p99', 'Maximum']);
+  });
+});
+
+describe('the dashboard sections of the other parts', () => {
+  const widgets = dashboardWidgets(devTemplate);
+  /** A Lambda metric of the function whose logical id starts with `prefix`. */
+  const lambda = (prefix: string, name: string, stat: string) =>
+    expect.objectContaining({
+      namespace: 'AWS/Lambda',
+      name,
+      dimensions: { FunctionName: ref(logicalId(devTemplate, 'AWS::Lambda::Function', prefix)) },
+      stat,
+    });
+  /** One of the metrics the functions publish, as the dev stack charts it. */
+  const own = (name: string, dimensions: Record<string, string> = {}) => ({
+    namespace: 'CodatConnections',
+    name,
+    dimensions: { ...dimensions, service: 'codat-connections', stage: 'dev' },
+  });
+
+  it('chart the change events by result, how far the publisher is behind, its errors, and the failure queue', () => {
+    const publisher = 'ChangeEventsPublishChanges';
+    const queue = ref(logicalId(devTemplate, 'AWS::SQS::Queue', 'ChangeEventsPublishFailures'), 'QueueName');
+
+    const changeEvents = section(widgets, 'Change events');
+
+    expect(titles(changeEvents)).toEqual([
+      'Change events by result (per 5 min)',
+      'Publisher behind the table: iterator age (max)',
+      'Publisher errors and throttles (per 5 min)',
+      'Failed batches on the failure queue (max)',
+    ]);
+    expect(plotted(changeEvents)).toEqual([
+      ...CHANGE_EVENT_RESULTS.map((result) =>
+        expect.objectContaining({ ...own('ChangeEvents', { Result: result }), stat: 'Sum' }),
+      ),
+      lambda(publisher, 'IteratorAge', 'Maximum'),
+      lambda(publisher, 'Errors', 'Sum'),
+      lambda(publisher, 'Throttles', 'Sum'),
+      expect.objectContaining({
+        namespace: 'AWS/SQS',
+        name: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: queue },
+        stat: 'Maximum',
+      }),
+    ]);
+  });
+
+  it('chart every walk metric, the changes by kind and the executions, a point a day over two weeks', () => {
+    const stateMachine = ref(logicalId(devTemplate, 'AWS::StepFunctions::StateMachine', 'Reconciler'));
+
+    const reconciler = section(widgets, 'Reconciler');
+    const metrics = plotted(reconciler);
+
+    expect(titles(reconciler)).toEqual([
+      'Changes by kind, per day (14 days)',
+      'Executions, per day (14 days)',
+      'Codat API requests and throttles, per day (14 days)',
+      'Longest walk of the day (14 days)',
+      'Incomplete walks and webhook endpoint health, per day (14 days)',
+      'Companies and connections, largest walk of the day (14 days)',
+    ]);
+    const walkMetrics = metrics.filter((metric) => metric.namespace === 'CodatConnections');
+    expect(new Set(walkMetrics.map((metric) => metric.name))).toEqual(
+      new Set(Object.values(RECONCILE_METRIC)),
+    );
+    for (const metric of walkMetrics) expect(metric).toMatchObject(own(metric.name));
+    expect(walkMetrics.filter((metric) => metric.name === 'ReconcileChanges')).toEqual(
+      RECONCILE_CHANGES.map((change) =>
+        expect.objectContaining({ ...own('ReconcileChanges', { Change: change }), stat: 'Sum' }),
+      ),
+    );
+    expect(metrics.filter((metric) => metric.namespace === 'AWS/States')).toEqual(
+      ['ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map((name) =>
+        expect.objectContaining({ name, dimensions: { StateMachineArn: stateMachine }, stat: 'Sum' }),
+      ),
+    );
+    for (const metric of metrics) expect(metric.period).toBe(86_400);
+    for (const widget of reconciler) expect(widget.properties.start).toBe('-P14D');
+  });
+  it('chart the read function: invocations, errors and throttles, and its duration at p50 and p99', () => {
+    const reader = 'ReadApiReadConnections';
+
+    const readApi = section(widgets, 'Read API');
+
+    expect(titles(readApi)).toEqual([
+      'Read function invocations, errors and throttles (per 5 min)',
+      'Read function duration',
+    ]);
+    expect(plotted(readApi)).toEqual([
+      lambda(reader, 'Invocations', 'Sum'),
+      lambda(reader, 'Errors', 'Sum'),
+      lambda(reader, 'Throttles', 'Sum'),
+      lambda(reader, 'Duration', 'p50'),
+      lambda(reader, 'Duration', 'p99'),
+    ]);
   });
 });
 
