@@ -115,6 +115,11 @@ function rowsOf({ latency, throughput, bundles, calls, breakdown, reconcile }: B
       ratio: latency.handlerP99Ms / latency.bareP99Ms,
     },
     {
+      figure: 'handler own work between database calls, p50 (its time less its store.write, same rounds)',
+      measured: ms(latency.ownWorkP50Ms),
+      ...reported,
+    },
+    {
       figure: 'per-delivery cost in process, store.write alone (attribution)',
       measured: `store.write p50 ${ms(latency.storeWriteP50Ms)}, p99 ${ms(latency.storeWriteP99Ms)}; ratio is its p50 / bare p50`,
       ...reported,
