@@ -117,7 +117,7 @@ export class Monitoring extends Construct {
       'ServerErrors',
       api.metricServerError(sum),
       thresholds.serverErrors,
-      'The webhook endpoint answered 5xx: storage or the signing secret unavailable, or a bug. Codat retries for about 28 hours.',
+      'The HTTP API answered 5xx, on the webhook endpoint (storage or the signing secret unavailable, or a bug; Codat retries for about 28 hours) or on a read route.',
     );
     alarm(
       'FunctionErrors',
