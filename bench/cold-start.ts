@@ -1,7 +1,7 @@
 /**
  * Cold start as Lambda runs it: the stack synthesized, the receiver's asset taken from the
  * cloud assembly, and a fresh Node.js process (started with Lambda's arguments and the
- * template's environment, NODE_OPTIONS included) importing it and serving its first delivery,
+ * template's environment, NODE_OPTIONS included) loading it and serving its first delivery,
  * against the same for a bare-client function (bench/bare-handler.ts) bundled by the same
  * NodeFunction construct, and for the bare function that also reads a secret from Secrets Manager
  * as the receiver does (bench/bare-secret-handler.ts). All read and write a local dynalite; the
@@ -31,7 +31,7 @@ import {
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
 /** Cold starts of each function, in rounds whose order rotates, after one of each. */
-export const COLD_START_PAIRS = 40;
+export const COLD_START_ROUNDS = 40;
 const RECEIVER_STACK = 'CodatConnections-dev';
 const BARE_STACK = 'BenchBare';
 
@@ -51,12 +51,13 @@ export interface ColdStartSummary {
 
 /** The functions' cold starts, their bundles, and the medians of the paired ratios. */
 export interface BundleFigures {
-  pairs: number;
+  /** Rounds of one cold start of each function. */
+  rounds: number;
   receiver: ColdStartSummary;
   bare: ColdStartSummary;
   /** The bare function that also reads a secret from Secrets Manager, as the receiver does. */
   bareSecret: ColdStartSummary;
-  /** Median over the pairs of receiver / bare, process start to first delivery answered. */
+  /** Median over the rounds of receiver / bare, process start to first delivery answered. */
   coldRatio: number;
   /** The same for receiver / bare with the secret read: what the receiver's own code costs. */
   ownCodeRatio: number;
@@ -69,6 +70,7 @@ export interface BundleFigures {
   receiverBytes: number;
   receiverMapBytes: number;
   bareBytes: number;
+  bareSecretBytes: number;
   bareMapBytes: number;
   /** What the receiver ships beyond the bare client, per package (esbuild metafile). */
   addedBytes: [string, number][];
@@ -123,7 +125,7 @@ function summary(runs: Invocations[]): ColdStartSummary {
   };
 }
 
-/** Synthesizes both functions, then starts each cold {@link COLD_START_PAIRS} times, interleaved. */
+/** Synthesizes the functions, then starts each cold {@link COLD_START_ROUNDS} times, interleaved. */
 export async function measureBundles(): Promise<BundleFigures> {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-assembly-'));
   try {
@@ -180,7 +182,7 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     own: [] as number[],
     secret: [] as number[],
   };
-  for (let index = 0; index < COLD_START_PAIRS; index++) {
+  for (let index = 0; index < COLD_START_ROUNDS; index++) {
     // Rotate the order, so that none always follows the same one.
     const round: Partial<Record<keyof typeof starts, Invocations>> = {};
     for (let step = 0; step < names.length; step++) {
@@ -207,7 +209,7 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     bundleContent(join(ROOT, 'bench', 'bare-handler.ts'), functions.bare),
   ]);
   return {
-    pairs: COLD_START_PAIRS,
+    rounds: COLD_START_ROUNDS,
     receiver: summary(runs.receiver),
     bare: summary(runs.bare),
     bareSecret: summary(runs.bareSecret),
@@ -219,6 +221,7 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     receiverBytes: size(functions.receiver),
     receiverMapBytes: size(functions.receiver, '.map'),
     bareBytes: size(functions.bare),
+    bareSecretBytes: size(functions.bareSecret),
     bareMapBytes: size(functions.bare, '.map'),
     addedBytes: addedBy(receiverContent, bareContent),
   };

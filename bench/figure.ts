@@ -14,7 +14,7 @@ import { measureReconcile } from './reconcile';
 import { measureThroughput } from './throughput';
 
 /** Every figure by name; `argument` is the reconciler's number of companies. */
-export const FIGURES = {
+const FIGURES = {
   bundles: () => measureBundles(),
   calls: () => measureCalls(),
   latency: () => measureLatency(),

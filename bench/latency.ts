@@ -75,12 +75,13 @@ export async function measureLatency(): Promise<LatencyFigures> {
     const { body, headers } = newDelivery();
     const event = apiGatewayEvent({ headers, body });
     const context = lambdaContext();
+    writeMs = Number.NaN; // a delivery that never reaches the write has no own-work figure
     const start = performance.now();
     const response = await handler(event, context);
     const elapsed = performance.now() - start;
     if (!record) return;
     handlerMs.push(elapsed);
-    ownMs.push(elapsed - writeMs);
+    if (!Number.isNaN(writeMs)) ownMs.push(elapsed - writeMs);
     const key = `${response.statusCode} ${response.body}`;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   };

@@ -12,17 +12,21 @@ export const BUNDLE_MAIN_FIELDS = ['module', 'main'];
 
 /**
  * One CommonJS file, so that every Node.js built-in is loaded with `require`. An ES module
- * bundle imports them (`import … from "node:http"`), and Node builds an ES module facade for
- * each by reading every export, getters included: `node:http`'s getters load undici, about
- * 55 ms of each cold start, though the SDK reaches `node:http` only for an `http://` endpoint.
- * The facades of `node:process`, `node:util` and `node:fs` add about 25 ms more. The sources
- * stay ES modules (middy ships only those); esbuild converts them.
+ * bundle imports them at its top (esbuild hoists every static import, here `node:http` from the
+ * SDK's instance-metadata credential provider and from @middy/util, neither of which runs in
+ * Lambda), and Node builds an ES module facade for each by reading every export, getters
+ * included: `node:http`'s getters load undici, about 55 ms of every cold start. The facades of
+ * `node:process`, `node:util` and `node:fs` cost more again. The sources stay ES modules (middy
+ * ships only those); esbuild converts them.
  */
 export const BUNDLE_FORMAT = 'cjs';
 
 /**
- * esbuild rewrites `await import("node:http")` (the SDK's, for an `http://` endpoint) as a
- * `require`, for the same reason: a dynamic import of a built-in builds the same facade.
+ * esbuild rewrites the dynamic imports left in the bundle as `require`, for the same reason: a
+ * dynamic import of a built-in builds the same facade. They are the SDK's
+ * `await import("node:http")` for an `http://` endpoint (the local run, the tests and the bench
+ * talk to loopback; AWS endpoints are `https://`, which never reaches it) and a `node:async_hooks`
+ * import for Lambda's multi-concurrency mode.
  */
 export const BUNDLE_SUPPORTED = { 'dynamic-import': false } as const;
 
@@ -34,7 +38,7 @@ export const BUNDLE_SUPPORTED = { 'dynamic-import': false } as const;
 export const LAMBDA_BUNDLING = {
   minify: true,
   // Shipped for src/observability/stack-trace.ts, which reads it when it first logs a stack: no
-  // --enable-source-maps, which parsed all of it on every cold start (about 15% of the time).
+  // --enable-source-maps, which parsed all of it on every cold start (about 7% of the time).
   sourceMap: true,
   // Mapped stack traces need only the line mappings, not a copy of every source file.
   sourcesContent: false,

@@ -57,6 +57,9 @@ export interface NodeFunctionProps {
   readonly logRemovalPolicy?: RemovalPolicy;
 }
 
+/** lib/bundling.ts's settings, every one of them: `supported` goes as `esbuildArgs`, the rest by name. */
+const { supported: _supported, format, mainFields, ...bundling } = LAMBDA_BUNDLING;
+
 /**
  * A Node.js 24 function on arm64, bundled to one minified CommonJS file with source maps by the
  * local esbuild (never Docker), with its own log group, a role that may write only to that
@@ -91,12 +94,10 @@ export class NodeFunction extends NodejsFunction {
       logGroup,
       bundling: {
         forceDockerBundling: false,
-        minify: LAMBDA_BUNDLING.minify,
-        sourceMap: LAMBDA_BUNDLING.sourceMap,
-        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
-        target: LAMBDA_BUNDLING.target,
-        format: LAMBDA_BUNDLING.format as OutputFormat,
-        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        ...bundling,
+        format: format as OutputFormat,
+        mainFields: [...mainFields],
+        // aws-lambda-nodejs has no name for esbuild's `supported`: passed on its command line.
         esbuildArgs: SUPPORTED_ARGS,
         // The SDK versions in package-lock.json, which the tests ran against, rather than
         // whichever the Lambda runtime happens to carry.

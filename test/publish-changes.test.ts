@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
+import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda-context';
 import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
@@ -305,18 +306,26 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
 });
 
 describe('the EventBridge publisher', () => {
-  it('puts each change in a request of its own', async () => {
+  it('puts each change in a request of its own, on the named bus, in order', async () => {
     const fake = new FakeEventBridge();
+    const entriesPerRequest: number[] = [];
+    const client = {
+      send: (command: PutEventsCommand) => {
+        entriesPerRequest.push(command.input.Entries?.length ?? 0);
+        return fake.send(command);
+      },
+    };
     const details = Array.from({ length: 3 }, (_, index) => ({
       changeId: String(index),
       storedAt: '2026-11-28T10:00:00.000Z',
       dataConnectionErrors: [],
     })) as unknown as ConnectionChangeDetail[];
-    const publisher = new EventBridgeChangePublisher(fake, 'bus');
+    const publisher = new EventBridgeChangePublisher(client, 'bus');
 
     for (const detail of details) await publisher.publish(detail);
 
-    expect(fake.calls).toBe(3);
+    expect(entriesPerRequest).toEqual([1, 1, 1]);
+    expect(fake.accepted.map((entry) => entry.EventBusName)).toEqual(['bus', 'bus', 'bus']);
     expect(fake.details().map((detail) => detail.changeId)).toEqual(['0', '1', '2']);
   });
 

@@ -10,8 +10,8 @@ import { signedApiEvent, testSecret } from './support/signed-request';
 /**
  * What ships is what is tested: the receiver as `cdk synth` bundles it, run by a fresh Node 24
  * process with the template's environment, a Secrets Manager stand-in
- * and a local DynamoDB. A bundling mistake (a dynamic require, a file left out) fails here
- * rather than after a deploy.
+ * and a local DynamoDB. A bundling mistake (a module that does not load, a file left out) fails
+ * here rather than after a deploy.
  */
 let stack: SynthesizedStack;
 
@@ -34,6 +34,12 @@ const FUNCTIONS = [
 ];
 
 describe('the synthesized bundles', () => {
+  it('are all of the stack, so that a function added later is checked too', () => {
+    const checked = FUNCTIONS.map((constructId) => stack.fn(constructId).logicalId);
+
+    expect(stack.functionLogicalIds().sort()).toEqual(checked.sort());
+  });
+
   it.each(FUNCTIONS)('%s is one CommonJS file that loads Node built-ins with require only', (constructId) => {
     const { entryFile } = stack.fn(constructId);
     const code = readFileSync(entryFile, 'utf8');

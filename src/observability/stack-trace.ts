@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
  *
  * The bundle ships its source map (line mappings only), but Node is not told to load it at
  * start: `--enable-source-maps` parses the whole map (700 KB, mostly the SDK) on every cold
- * start, about 15% of it, to serve the rare stack that is printed. `process.setSourceMapsEnabled`
+ * start, about 7% of it, to serve the rare stack that is printed. `process.setSourceMapsEnabled`
  * called later maps only modules loaded after it, never the bundle already running. So the map
  * is read here, the first time a stack is logged, and frames are mapped as Node would map them.
  */

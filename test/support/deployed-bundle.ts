@@ -9,6 +9,8 @@ import { captureOutput } from './logs';
 export interface SynthesizedStack {
   /** The function of construct path `constructId` (e.g. `ReceiveWebhook`, `ChangeEvents/PublishChanges`). */
   fn(constructId: string): ReturnType<typeof deployedFunction>;
+  /** The logical id of every Lambda function in the template. */
+  functionLogicalIds(): string[];
   close(): void;
 }
 
@@ -27,6 +29,12 @@ export function synthesizeStack(): SynthesizedStack {
   }
   return {
     fn: (constructId) => deployedFunction(assembly, 'CodatConnections-dev', constructId),
+    functionLogicalIds: () => {
+      const { Resources } = assembly.getStackByName('CodatConnections-dev').template as {
+        Resources: Record<string, { Type: string }>;
+      };
+      return Object.keys(Resources).filter((id) => Resources[id]?.Type === 'AWS::Lambda::Function');
+    },
     close: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
