@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/names';
 import { CHANGE_EVENT_RESULTS, CHANGE_EVENTS_METRIC, DIMENSION } from '../src/observability/names';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from './context';
-import { graph, serviceMetric } from './dashboard-parts';
+import { graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 
@@ -157,7 +157,7 @@ export class ChangeEvents extends Construct {
       created.addOkAction(topicAction);
     }
 
-    const sum = { period: Duration.minutes(5), statistic: Stats.SUM };
+    const sum = SUM_PER_5_MINUTES;
     const results = CHANGE_EVENT_RESULTS.map((result) =>
       serviceMetric(stage, CHANGE_EVENTS_METRIC, {
         dimensions: { [DIMENSION.result]: result },

@@ -11,6 +11,9 @@ import {
 import { DIMENSION, METRICS_NAMESPACE, SERVICE_NAME } from '../src/observability/names';
 import type { Stage } from './stage';
 
+/** A count summed per 5 minutes: the resolution of the alarms and of most charts. */
+export const SUM_PER_5_MINUTES = { statistic: Stats.SUM, period: Duration.minutes(5) };
+
 export interface ServiceMetricOptions {
   /**
    * Dimensions besides `service` and `stage`, such as `Result`.

@@ -25,7 +25,7 @@ import {
   REJECTION_CODES,
   type RejectionCode,
 } from '../src/observability/names';
-import { AlarmStatus, graph, serviceMetric } from './dashboard-parts';
+import { AlarmStatus, graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import type { AlarmThresholds, Stage } from './stage';
 
 /** The rejections answered 401: a missing header, a stale timestamp, a signature that does not match. */
@@ -87,7 +87,7 @@ export class Monitoring extends Construct {
       serviceMetric(stage, METRIC.rejections, { dimensions: { [DIMENSION.reason]: reason }, label: reason });
     const lag = (statistic: string, label: string) =>
       serviceMetric(stage, METRIC.deliveryLag, { statistic, label });
-    const sum = { statistic: Stats.SUM, period: FIVE_MINUTES };
+    const sum = SUM_PER_5_MINUTES;
     const percentile = (p: number, label: string) => ({ statistic: Stats.p(p), period: FIVE_MINUTES, label });
 
     const unauthorized = new MathExpression({

@@ -6,7 +6,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { type IWidget, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { graph } from './dashboard-parts';
+import { graph, SUM_PER_5_MINUTES } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 
@@ -54,8 +54,8 @@ export class ReadApi extends Construct {
       props.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
     }
 
-    const period = Duration.minutes(5);
-    const sum = { statistic: Stats.SUM, period };
+    const sum = SUM_PER_5_MINUTES;
+    const { period } = sum;
     this.dashboardRows = [
       [
         graph('Read function invocations, errors and throttles (per 5 min)', [
