@@ -1,5 +1,5 @@
 import type { FakeCodatApi } from '../local/fake-codat-api/server';
-import type { CodatApi } from '../src/reconcile/codat-api';
+import type { CodatApi, CodatApiOptions } from '../src/reconcile/codat-api';
 import { backoffMs, DEFAULT_RETRY_POLICY, RequestFailedError, retryAfterMs } from '../src/reconcile/retry';
 import { allPages, apiAndClient, type FakeTime } from './support/codat-api';
 
@@ -7,10 +7,14 @@ let fake: FakeCodatApi;
 let client: CodatApi;
 let time: FakeTime;
 
-async function start(retry: Partial<typeof DEFAULT_RETRY_POLICY> = {}, environment = {}) {
+async function start(
+  retry: Partial<typeof DEFAULT_RETRY_POLICY> = {},
+  environment = {},
+  options: Partial<CodatApiOptions> = {},
+) {
   ({ fake, client, time } = await apiAndClient(
     { accountOptions: { companies: 30, connectionsPerCompany: 1 } },
-    { pageSize: 10, retry, environment },
+    { pageSize: 10, retry, environment, ...options },
   ));
 }
 
@@ -114,6 +118,40 @@ describe('retries against the fake API', () => {
     expect(pages).toHaveLength(3);
     expect(time.sleeps).toEqual([secondsLeftInMinute * 1000]);
     expect(fake.log.entries.map((entry) => entry.status)).toEqual([200, 200, 429, 200]);
+  });
+});
+
+describe('a deadline from outside the call', () => {
+  // A Lambda function's timeout: no call's retries may outlive it, whatever its own budget.
+  const START = Date.UTC(2026, 0, 1);
+
+  it('stops retrying at the deadline it is given, long before its own budget', async () => {
+    await start({ budgetMs: 180_000 }, {}, { deadline: START + 50_000 });
+    fake.faults.fail({ status: 503, match: { path: '/webhooks' } });
+
+    const call = client.listWebhookConsumers();
+
+    await expect(call).rejects.toThrow(RequestFailedError);
+    await expect(call).rejects.toThrow(/status 503.*the deadline it was given/);
+    expect(time.now()).toBeLessThanOrEqual(START + 50_000);
+  });
+
+  it('sends no request once the deadline has passed, and says so', async () => {
+    await start({}, {}, { deadline: START - 1 });
+
+    const call = client.getCompany('any-company');
+
+    await expect(call).rejects.toMatchObject({ attempts: 0 });
+    await expect(call).rejects.toThrow(/no time was left before the deadline it was given/);
+    expect(fake.log.entries).toHaveLength(0);
+  });
+
+  it('keeps its own budget when the deadline is further away', async () => {
+    await start({ budgetMs: 10_000 }, {}, { deadline: START + 3_600_000 });
+    fake.faults.fail({ match: { path: '/webhooks' } });
+
+    await expect(client.listWebhookConsumers()).rejects.toThrow(/budget 10000 ms/);
+    expect(time.now()).toBeLessThanOrEqual(START + 10_000);
   });
 });
 

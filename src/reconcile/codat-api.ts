@@ -61,6 +61,12 @@ export interface CodatApiOptions {
   /** Companies per page: fewer requests with bigger pages (the API allows up to 5000). @default 100 */
   pageSize?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * Epoch ms past which no call retries or waits, whatever its budget: a Lambda function's
+   * timeout less the time it keeps to finish, so that its metrics and log lines still go out.
+   * @default no deadline but each call's budget
+   */
+  deadline?: number;
   /** Fetch, sleep, clock and jitter, for tests. @default the real ones */
   environment?: Partial<RetryEnvironment>;
 }
@@ -92,6 +98,7 @@ export class CodatApi {
   private readonly pageSize: number;
   private readonly policy: RetryPolicy;
   private readonly env: RetryEnvironment;
+  private readonly deadline: number | undefined;
 
   constructor(options: CodatApiOptions) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
@@ -99,6 +106,7 @@ export class CodatApi {
     this.pageSize = options.pageSize ?? 100;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.env = { ...REAL_ENVIRONMENT, ...options.environment };
+    this.deadline = options.deadline;
   }
 
   /** Every company, a page at a time, from `firstPage` on; throws `RequestFailedError` for a page that keeps failing. */
@@ -190,7 +198,7 @@ export class CodatApi {
     const response = await getWithRetry(
       `${this.baseUrl}${path}`,
       { authorization: this.authorization, accept: 'application/json' },
-      { policy: this.policy, env: this.env, stats: this.stats, page },
+      { policy: this.policy, env: this.env, stats: this.stats, page, deadline: this.deadline },
     );
     this.noteRateLimit(response.headers);
     return response;

@@ -79,10 +79,27 @@ export class RequestFailedError extends Error {
 export async function getWithRetry(
   url: string,
   headers: Record<string, string>,
-  options: { policy: RetryPolicy; env: RetryEnvironment; stats: RequestStats; page?: number },
+  options: {
+    policy: RetryPolicy;
+    env: RetryEnvironment;
+    stats: RequestStats;
+    page?: number;
+    /** Epoch ms (on `env.now`) that no attempt or wait may pass: the caller's own time limit. */
+    deadline?: number;
+  },
 ): Promise<Response> {
   const { policy, env, stats, page } = options;
-  const deadline = env.now() + policy.budgetMs;
+  const outer = options.deadline ?? Number.POSITIVE_INFINITY;
+  const ownBudgetEnds = env.now() + policy.budgetMs;
+  const deadline = Math.min(ownBudgetEnds, outer);
+  const limit =
+    outer < ownBudgetEnds
+      ? `the deadline it was given, ${Math.max(0, outer - env.now())} ms away`
+      : `budget ${policy.budgetMs} ms`;
+  if (env.now() >= deadline) {
+    stats.failures += 1;
+    throw new RequestFailedError(url, 0, undefined, 'no time was left before the deadline it was given', page);
+  }
   let attempt = 0;
   for (;;) {
     attempt += 1;
@@ -110,7 +127,7 @@ export async function getWithRetry(
       stats.failures += 1;
       const why =
         waitMs > 0 && env.now() < deadline ? `${problem}; the next wait would pass the budget` : problem;
-      throw new RequestFailedError(url, attempt, status, `${why} (budget ${policy.budgetMs} ms)`, page);
+      throw new RequestFailedError(url, attempt, status, `${why} (${limit})`, page);
     }
     await env.sleep(waitMs);
   }
