@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { readReconcileConfig } from '../src/reconcile/lambda-config';
-import { lambdaRuntime, recordWalkMetrics } from '../src/reconcile/lambda-walk';
+import { invocationDeadline, lambdaRuntime, recordWalkMetrics } from '../src/reconcile/lambda-walk';
 import type { WalkProgress } from '../src/reconcile/progress';
 import { sweep } from '../src/reconcile/sweep';
 
@@ -10,6 +10,12 @@ const config = readReconcileConfig(process.env);
 const logger = createLogger({ stage: config.STAGE, logLevel: config.LOG_LEVEL });
 const metrics = createMetrics({ stage: config.STAGE });
 const runtime = lambdaRuntime(config);
+
+/**
+ * The sweep's lookups stop this long before the timeout: what they left unchecked is reported,
+ * and the walk's log line and metrics still go out.
+ */
+const RESERVE_MS = 60_000;
 
 /** The walk read less than everything: nothing was deleted. Fails the execution, which alarms. */
 export class WalkIncompleteError extends Error {
@@ -23,7 +29,7 @@ export class WalkIncompleteError extends Error {
  */
 export async function handler(progress: WalkProgress, context: Context) {
   logger.addContext(context);
-  const ctx = await runtime.walkContext(progress.walkId);
+  const ctx = await runtime.walkContext(progress.walkId, invocationDeadline(context, RESERVE_MS));
   try {
     const result = await sweep(progress, ctx);
     const seconds = (Date.now() - Date.parse(progress.startedAt)) / 1000;

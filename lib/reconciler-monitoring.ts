@@ -129,6 +129,7 @@ export function reconcilerDashboardRows(
           walk(RECONCILE_METRIC.incomplete, 'incomplete walks'),
           walk(RECONCILE_METRIC.endpointDisabled, 'endpoint disabled', max),
           walk(RECONCILE_METRIC.endpointMissing, 'endpoint missing', max),
+          walk(RECONCILE_METRIC.endpointUnchecked, 'endpoint unchecked', max),
         ],
         fortnight,
       ),

@@ -109,3 +109,17 @@ export class PublishFailedError extends Error {
     );
   }
 }
+
+/**
+ * A walk step began with less time than one page needs, so it could read nothing; handing the
+ * same page to the next step would loop until the execution's own timeout.
+ */
+export class WalkStepTooShortError extends Error {
+  override readonly name = 'WalkStepTooShortError';
+  constructor(readonly page: number) {
+    super(
+      `the walk step had no time to start page ${page}: it must begin with more than one page's ` +
+        `margin left; give the function a longer timeout`,
+    );
+  }
+}

@@ -1,6 +1,10 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ChangeNote } from '../src/reconcile/walk';
+import { WalkStepTooShortError } from '../src/errors';
+import { CodatApi } from '../src/reconcile/codat-api';
+import { newProgress } from '../src/reconcile/progress';
+import { sweep } from '../src/reconcile/sweep';
+import { type ChangeNote, walkPages } from '../src/reconcile/walk';
 import { changeOf } from './support/changes';
 import { ENGINES } from './support/engines';
 import { startWalkHarness, type WalkHarness } from './support/reconcile';
@@ -42,6 +46,20 @@ describe.each(ENGINES)('a reconciliation walk, against the fake API over loopbac
     const stored = await items();
     expect(stored).toHaveLength(50);
     expect(stored.every((item) => item.lastEventType === 'reconcile.observed' && !item.deleted)).toBe(true);
+  });
+
+  it('fails a step that starts with no time left for a page, naming the page, instead of handing it on unread', async () => {
+    const ctx = harness.context();
+    const progress = newProgress(ctx.clock.walkId, ctx.now(), 10);
+
+    const step = walkPages(progress, ctx, {
+      stepDeadline: ctx.now().getTime() - 1,
+      walkBudgetMs: 60 * 60_000,
+    });
+
+    await expect(step).rejects.toThrow(WalkStepTooShortError);
+    await expect(step).rejects.toThrow(/page 1:.*longer timeout/);
+    expect(harness.fake.log.count('/companies')).toBe(0);
   });
 
   it('stores the connection as the API shows it, with the company name and tags', async () => {
@@ -177,6 +195,35 @@ describe.each(ENGINES)('a reconciliation walk, against the fake API over loopbac
     expect(harness.fake.log.count(`/companies/${company.id}`)).toBe(1);
     const stored = await harness.table.store.listByCompany(company.id);
     expect(stored.map((item) => item.deleted)).toEqual([true, true]);
+  });
+
+  it('leaves a vanished company as it is when the sweep has no time left to look it up, and says why', async () => {
+    await harness.walk();
+    const company = firstCompany();
+    harness.fake.account.deleteCompany(company.id);
+    const ctx = harness.context();
+    const progress = newProgress(ctx.clock.walkId, ctx.now(), 10);
+    await walkPages(progress, ctx, { stepDeadline: Number.POSITIVE_INFINITY, walkBudgetMs: 60 * 60_000 });
+    harness.resetCalls();
+    // The sweep function's client: its deadline (the timeout less what it keeps) has passed.
+    const spent = new CodatApi({
+      apiKey: harness.fake.apiKey,
+      baseUrl: harness.fake.url,
+      deadline: harness.time.now() - 1,
+      environment: { now: harness.time.now, sleep: harness.time.sleep },
+    });
+
+    const result = await sweep(progress, { ...ctx, api: spent });
+
+    expect(result.complete).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`1 unlisted companies could not be checked \\(${company.id}\\).*no time was left`),
+      ),
+    ]);
+    expect(harness.fake.log.count(`/companies/${company.id}`)).toBe(0);
+    const stored = await harness.table.store.listByCompany(company.id);
+    expect(stored.map((item) => item.deleted)).toEqual([false, false]);
   });
 
   it('deletes nothing when a page keeps failing, reads the pages after it, and names the page', async () => {

@@ -32,6 +32,8 @@ export const RECONCILE_METRIC = {
   endpointDisabled: 'WebhookEndpointDisabled',
   /** 1 when the provider lists no webhook endpoint with this stack's URL. */
   endpointMissing: 'WebhookEndpointMissing',
+  /** 1 when the endpoint check could not ask the provider (no answer within its time, an API error). */
+  endpointUnchecked: 'WebhookEndpointUnchecked',
 } as const;
 
 export const RECONCILE_CHANGES = ['created', 'updated', 'tombstoned', 'newerKept'] as const;

@@ -1,5 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import {
   AWS_REQUEST_HANDLER,
   createDynamoDbClient,
@@ -23,18 +24,20 @@ export function lambdaRuntime(config: ReconcileConfig) {
   const dynamoDb = createDynamoDbClient();
   const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER });
   const readKey = secretsManagerValue(secrets, config.CODAT_API_KEY_SECRET_ARN);
-  const api = async () =>
+  /** A client whose calls never retry past `deadline` (see `invocationDeadline`). */
+  const api = async (deadline: number) =>
     new CodatApi({
       apiKey: apiKeyFrom(await readKey(), config.CODAT_API_KEY_SECRET_ARN),
       baseUrl: config.CODAT_API_URL,
       pageSize: config.PAGE_SIZE,
+      deadline,
     });
-  const walkContext = async (walkId: string): Promise<WalkContext> => {
+  const walkContext = async (walkId: string, deadline: number): Promise<WalkContext> => {
     // The walking functions are always given both tables; a missing one is a wiring fault,
     // never a reason to fall back (an in-memory journal would lose every page between steps).
     const store = new DynamoDbConnectionStore(dynamoDb, requireSetting(config.TABLE_NAME, 'TABLE_NAME'));
     return {
-      api: await api(),
+      api: await api(deadline),
       reader: store,
       writer: store,
       journal: new DynamoDbWalkJournal(
@@ -49,6 +52,15 @@ export function lambdaRuntime(config: ReconcileConfig) {
     };
   };
   return { api, walkContext };
+}
+
+/**
+ * Epoch ms by which an invocation's own work must be over: its timeout, less `reserveMs` kept to
+ * log and publish its metrics. Lambda ends a function at its timeout without running a
+ * `finally`, so every wait inside it (an API call's retries above all) must end before this.
+ */
+export function invocationDeadline(context: Pick<Context, 'getRemainingTimeInMillis'>, reserveMs: number) {
+  return Date.now() + context.getRemainingTimeInMillis() - reserveMs;
 }
 
 /** One data point per walk: what it read, what it changed, what it cost, and whether it completed. */

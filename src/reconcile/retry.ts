@@ -98,7 +98,13 @@ export async function getWithRetry(
       : `budget ${policy.budgetMs} ms`;
   if (env.now() >= deadline) {
     stats.failures += 1;
-    throw new RequestFailedError(url, 0, undefined, 'no time was left before the deadline it was given', page);
+    throw new RequestFailedError(
+      url,
+      0,
+      undefined,
+      'no time was left before the deadline it was given',
+      page,
+    );
   }
   let attempt = 0;
   for (;;) {

@@ -61,6 +61,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
   }
   const before = { ...ctx.api.stats };
   const unchecked: string[] = [];
+  let firstReason = '';
   await forEachLimit(missing, ctx.concurrency, async (companyId) => {
     try {
       const lookup = await ctx.api.getCompany(companyId);
@@ -81,6 +82,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     } catch (error) {
       if (!(error instanceof RequestFailedError)) throw error;
       unchecked.push(companyId);
+      firstReason ||= error.message;
     }
   });
   addRequests(progress, ctx.api.stats, before);
@@ -88,7 +90,10 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     const named = unchecked.slice(0, 5).join(', ');
     return {
       complete: false,
-      problems: [`${unchecked.length} unlisted companies could not be checked (${named}); left as they are`],
+      problems: [
+        `${unchecked.length} unlisted companies could not be checked (${named}); left as they are. ` +
+          `The first: ${firstReason}`,
+      ],
     };
   }
   return { complete: true, problems: [] };

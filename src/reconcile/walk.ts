@@ -1,4 +1,5 @@
 import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
+import { WalkStepTooShortError } from '../errors';
 import type { Company } from './api-schema';
 import { type CodatApi, CodatApiError, RequestFailedError } from './codat-api';
 import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
@@ -107,10 +108,13 @@ export interface WalkLimits {
  * journal, until the listing ends or `stepDeadline` passes. A page that keeps failing after its
  * retry budget is recorded as failed and skipped (the pages after it are still read and
  * written, but the walk will delete nothing). An answer that no retry can mend (a wrong API key,
- * a capped page size) ends the walk, incomplete. Storage failures are thrown.
+ * a capped page size) ends the walk, incomplete. Storage failures are thrown, and so is a step
+ * that starts past its `stepDeadline` (`WalkStepTooShortError`): it could make no progress.
  */
 export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits: WalkLimits): Promise<void> {
   const walkDeadline = Date.parse(progress.startedAt) + limits.walkBudgetMs;
+  if (progress.nextPage !== null && ctx.now().getTime() >= limits.stepDeadline)
+    throw new WalkStepTooShortError(progress.nextPage);
   const before = { ...ctx.api.stats };
   try {
     while (progress.nextPage !== null && ctx.now().getTime() < limits.stepDeadline) {

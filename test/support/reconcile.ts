@@ -54,6 +54,8 @@ export async function startWalkHarness(
     },
     walk: (options: { pageSize?: number; dryRun?: boolean; notes?: ChangeNote[] } = {}) =>
       runWalk(context(options), { pageSize: options.pageSize ?? 10 }),
+    /** A walk's context on this harness, for a test that runs its steps one by one. */
+    context,
     close: async () => {
       await fake.close();
       await table.close();
