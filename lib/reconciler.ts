@@ -114,7 +114,13 @@ export class Reconciler extends Construct {
       memorySize: 1024,
       timeout: Duration.minutes(15),
     })
-      .useTable(props.table, 'TABLE_NAME', ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'])
+      // GetItem: each connection the journal names as absent is read again before it is buried.
+      .useTable(props.table, 'TABLE_NAME', [
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:UpdateItem',
+      ])
       .useTable(journal, 'JOURNAL_TABLE_NAME', ['dynamodb:Query'])
       .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
     const endpoint = new NodeFunction(this, 'CheckWebhookEndpoint', {

@@ -71,7 +71,7 @@ describe('the reconciler in the stack', () => {
     expect(grantsOf(template, 'ReconcilerReconcileSweep')).toEqual([
       {
         Effect: 'Allow',
-        Action: ['dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+        Action: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
         Resource: [{ 'Fn::GetAtt': [table, 'Arn'] }],
       },
       { Effect: 'Allow', Action: 'dynamodb:Query', Resource: [{ 'Fn::GetAtt': [journal, 'Arn'] }] },
