@@ -133,7 +133,7 @@ export function awsDeployedStack(): DeployedStack & { destroy(): void } {
         query: Object.fromEntries(target.searchParams),
         headers: { host: target.host },
       });
-      const response = await fetch(target, { headers: signed.headers });
+      const response = await fetch(target, { headers: signed.headers, signal: AbortSignal.timeout(15_000) });
       return { status: response.status, body: (await response.text()).slice(0, 2000) };
     },
 

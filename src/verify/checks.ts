@@ -179,7 +179,13 @@ const TEST_KEY = `${TEST_COMPANY_ID}/${TEST_CONNECTION_ID}`;
 
 async function post(input: VerifyInput, url: string, secret: string, body: string): Promise<HttpAnswer> {
   const fetch = input.fetch ?? globalThis.fetch;
-  const response = await fetch(url, { method: 'POST', headers: signDelivery(secret, body), body });
+  // The provider gives up on an attempt after 15 s: an endpoint slower than that fails here too.
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: signDelivery(secret, body),
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
   return { status: response.status, body: (await response.text()).slice(0, 500) };
 }
 
