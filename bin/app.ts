@@ -7,12 +7,13 @@ import {
   stageFromContext,
   tombstoneTtlDaysFromContext,
 } from '../lib/context';
+import { stackNameOf } from '../lib/stage';
 
 const app = new App();
 const context = (key: string): unknown => app.node.tryGetContext(key);
 const stage = stageFromContext(context('stage'));
 // One stack per stage, so that dev and prod live side by side in one account.
-new ConnectionsStack(app, `CodatConnections-${stage}`, {
+new ConnectionsStack(app, stackNameOf(stage), {
   stage,
   tombstoneTtlDays: tombstoneTtlDaysFromContext(context('tombstoneTtlDays')),
   alarmEmail: alarmEmailFromContext(context('alarmEmail')),

@@ -1,10 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { LogLevel } from '../src/defaults';
+import type { Stage } from '../src/stages';
 
-/** The stages one account can hold side by side, each its own stack: `CodatConnections-<stage>`. */
-export const STAGES = ['dev', 'prod'] as const;
-export type Stage = (typeof STAGES)[number];
+export { isStage, STAGES, type Stage, stackNameOf } from '../src/stages';
 
 /** Alarm thresholds, each a count over one 5-minute period. */
 export interface AlarmThresholds {
@@ -45,7 +44,3 @@ export const STAGE_SETTINGS: Readonly<Record<Stage, StageSettings>> = {
     alarms: { serverErrors: 1, functionErrors: 1, tableWriteFaults: 1, unauthorized: 20 },
   },
 };
-
-export function isStage(value: unknown): value is Stage {
-  return typeof value === 'string' && (STAGES as readonly string[]).includes(value);
-}

@@ -24,6 +24,11 @@ const CLIS = [
     names: ['--help', '--deliveries', '--duplicates', '--concurrency', '--seed'],
   },
   { script: 'bench', entry: 'bench/run.ts', names: ['--help', 'bench/results/bench.json'] },
+  {
+    script: 'verify-deploy',
+    entry: 'local/verify-deploy.ts',
+    names: ['--help', '-c, --context', 'stage=dev', '--stack', 'AWS_PROFILE', 'CODAT_API_URL'],
+  },
 ];
 
 describe('the command-line tools', () => {

@@ -8,10 +8,15 @@ export type EndpointHealth = 'enabled' | 'disabled' | 'missing';
  * provider disables an endpoint after 5 days of failures.
  */
 export function endpointHealth(consumers: readonly WebhookConsumer[], webhookUrl: string): EndpointHealth {
-  const wanted = normalize(webhookUrl);
-  const ours = consumers.filter((consumer) => consumer.url && normalize(consumer.url) === wanted);
+  const ours = consumersOf(consumers, webhookUrl);
   if (ours.length === 0) return 'missing';
   return ours.some((consumer) => !consumer.disabled) ? 'enabled' : 'disabled';
+}
+
+/** The consumers registered for `webhookUrl` (trailing slashes and case of the host aside). */
+export function consumersOf(consumers: readonly WebhookConsumer[], webhookUrl: string): WebhookConsumer[] {
+  const wanted = normalize(webhookUrl);
+  return consumers.filter((consumer) => consumer.url && normalize(consumer.url) === wanted);
 }
 
 function normalize(url: string): string {
