@@ -230,6 +230,8 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
 function expectAnswer(run: Invocations, name: string, body: string): void {
   const answer = run.invocations[0]?.response;
   if (answer?.statusCode !== 200 || answer.body !== body) {
-    throw new Error(`${name} answered ${JSON.stringify(answer)}; its stderr: ${run.stderr}`);
+    throw new Error(
+      `${name} answered ${JSON.stringify(answer ?? run.invocations[0]?.error)}; its stderr: ${run.stderr}`,
+    );
   }
 }

@@ -43,6 +43,8 @@ export interface DeployedFunction {
   /** The template's `Environment.Variables`; references (`Ref`, `Fn::GetAtt`) left as objects. */
   environment: Record<string, unknown>;
   memorySize: number;
+  /** The template's `Timeout`, in seconds: each invocation's deadline, after which Lambda ends it. */
+  timeoutSeconds: number;
 }
 
 /** The function `constructId` (a direct child of the stack) of stack `stackName` in `assembly`. */
@@ -82,6 +84,8 @@ export function deployedFunction(
     entryFile,
     environment: properties.Environment?.Variables ?? {},
     memorySize: properties.MemorySize ?? 128,
+    // Lambda's own default when the template sets none.
+    timeoutSeconds: properties.Timeout ?? 3,
   };
 }
 
@@ -89,6 +93,7 @@ interface FunctionProperties {
   Code: { S3Key: string };
   Handler: string;
   MemorySize?: number;
+  Timeout?: number;
   Environment?: { Variables?: Record<string, unknown> };
 }
 
@@ -133,21 +138,49 @@ export interface InvokeOptions {
   fn: DeployedFunction;
   /** Values of the variables the template sets by reference (the table name, the secret ARN); they may also replace others. */
   resolve?: Record<string, string>;
+  /**
+   * Variables the template does not set, as an operator could add them to the deployed function
+   * (the provider's URL pointed at a fake, a smaller page size).
+   */
+  addedEnvironment?: Record<string, string>;
   /** Loopback endpoints: `AWS_ENDPOINT_URL_DYNAMODB`, `_SECRETS_MANAGER` and `_EVENTBRIDGE`. */
   endpoints: { dynamoDb: string; secretsManager?: string; eventBridge?: string };
   /** Delivered one after another to the handler of a single cold process. */
   events: readonly unknown[];
 }
 
+/** An invocation that failed, as Lambda reports it to its caller (the `Payload` of a `FunctionError`). */
+export interface LambdaError {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+/** One invocation: its duration, when it ended (from the process's start), and its answer or its error. */
+export interface Invocation<Response = { statusCode?: number; body?: string }> {
+  ms: number;
+  endMs: number;
+  /** What the handler returned; absent when it failed. */
+  response?: Response;
+  /**
+   * Why it failed: what the handler threw (under the error's `name`), `Sandbox.Timedout` when it
+   * ran past the function's timeout, `Runtime.ExitError` when its process ended mid-invocation.
+   */
+  error?: LambdaError;
+}
+
 /** What one process did: its own start, the import, each invocation, its peak memory and output. */
-export interface Invocations {
+export interface Invocations<Response = { statusCode?: number; body?: string }> {
   /** From the process's start to the first line of the invoker (Node's own start, `NODE_OPTIONS`). */
   bootMs: number;
   /** Importing the handler's file: reading, compiling and running the bundle's top level. */
   importMs: number;
-  /** Each invocation: its duration, when it ended (from the process's start) and its answer. */
-  invocations: { ms: number; endMs: number; response: { statusCode?: number; body?: string } }[];
-  /** Peak resident memory of the process, in KiB (Linux's VmHWM). */
+  /**
+   * Each invocation delivered. After one that timed out or ended the process, the remaining
+   * events are not delivered: Lambda would start a new container for them.
+   */
+  invocations: Invocation<Response>[];
+  /** Peak resident memory of the process, in KiB (Linux's VmHWM); NaN when the process was ended. */
   maxRssKiB: number;
   /** From spawning the process to its exit, as seen by the caller. */
   processMs: number;
@@ -157,7 +190,7 @@ export interface Invocations {
 
 /** The environment Lambda gives `fn`: its template variables, resolved, and the runtime's own. */
 export function lambdaEnvironment(options: InvokeOptions): Record<string, string> {
-  const { fn, resolve = {}, endpoints } = options;
+  const { fn, resolve = {}, addedEnvironment = {}, endpoints } = options;
   const variables: Record<string, string> = {};
   for (const [name, value] of Object.entries(fn.environment)) {
     const resolved = resolve[name] ?? (typeof value === 'string' ? value : undefined);
@@ -189,6 +222,7 @@ export function lambdaEnvironment(options: InvokeOptions): Record<string, string
     ...(endpoints.secretsManager ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager } : {}),
     ...(endpoints.eventBridge ? { AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventBridge } : {}),
     ...variables,
+    ...addedEnvironment,
   };
 }
 
@@ -207,15 +241,34 @@ export function lambdaNodeArguments(memorySize: number): string[] {
   ];
 }
 
-/** Starts `fn` cold in a new process and delivers `events` to it, one after another. */
-export function invokeDeployedFunction(options: InvokeOptions): Promise<Invocations> {
+/** What the invoker reports on file descriptor 3, one JSON line each. */
+type InvokerFact =
+  | { kind: 'start'; index: number; awsRequestId: string }
+  | ({ kind: 'invocation'; index: number } & Invocation<unknown>)
+  | { kind: 'end'; bootMs: number; importMs: number; maxRssKiB: number };
+
+/**
+ * Starts `fn` cold in a new process and delivers `events` to it, one after another, each with
+ * the function's own timeout. As Lambda does, an invocation that runs past it is ended (the
+ * process is killed) and reported as `Sandbox.Timedout`; a handler that throws is reported as
+ * `{ errorType, errorMessage }` and the process goes on with the next event.
+ */
+export function invokeDeployedFunction<Response = { statusCode?: number; body?: string }>(
+  options: InvokeOptions,
+): Promise<Invocations<Response>> {
+  const { fn } = options;
   const env = lambdaEnvironment(options);
+  const timeoutMs = fn.timeoutSeconds * 1000;
   const started = performance.now();
-  const child = spawn(NODE, [...lambdaNodeArguments(options.fn.memorySize), INVOKER, options.fn.entryFile], {
-    cwd: options.fn.assetDir,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    NODE,
+    [...lambdaNodeArguments(fn.memorySize), INVOKER, fn.entryFile, String(timeoutMs)],
+    {
+      cwd: fn.assetDir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    },
+  );
   const collect = (stream: NodeJS.ReadableStream | null | undefined) => {
     const chunks: Buffer[] = [];
     stream?.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -223,18 +276,73 @@ export function invokeDeployedFunction(options: InvokeOptions): Promise<Invocati
   };
   const stdout = collect(child.stdout);
   const stderr = collect(child.stderr);
-  const result = collect(child.stdio[3] as NodeJS.ReadableStream);
+  const invocations: Invocation<Response>[] = [];
+  let end: Extract<InvokerFact, { kind: 'end' }> | undefined;
+  let running: { awsRequestId: string; startMs: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let buffered = '';
+  const onFact = (fact: InvokerFact) => {
+    if (fact.kind === 'start') {
+      running = { awsRequestId: fact.awsRequestId, startMs: performance.now() - started };
+      timer = setTimeout(() => {
+        // Lambda ends the invocation at its timeout, whatever the handler is doing.
+        invocations.push({
+          ms: timeoutMs,
+          endMs: performance.now() - started,
+          error: {
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${fact.awsRequestId} Error: Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+          },
+        });
+        running = undefined;
+        child.kill('SIGKILL');
+      }, timeoutMs);
+    } else if (fact.kind === 'invocation') {
+      clearTimeout(timer);
+      running = undefined;
+      const { kind: _kind, index: _index, ...invocation } = fact;
+      invocations.push(invocation as Invocation<Response>);
+    } else end = fact;
+  };
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
+      onFact(JSON.parse(buffered.slice(0, newline)) as InvokerFact);
+      buffered = buffered.slice(newline + 1);
+    }
+  });
   child.stdin.end(JSON.stringify(options.events));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const processMs = performance.now() - started;
-      if (code !== 0) {
-        reject(new Error(`${options.fn.logicalId} exited with ${code}: ${stderr()}`));
+      if (running) {
+        // The process ended in the middle of an invocation: Lambda reports the runtime's exit.
+        invocations.push({
+          ms: processMs - running.startMs,
+          endMs: processMs,
+          error: {
+            errorType: 'Runtime.ExitError',
+            errorMessage: `RequestId: ${running.awsRequestId} Error: Runtime exited with error: ${signal ?? `exit status ${code}`}`,
+          },
+        });
+      }
+      const timedOut = invocations.at(-1)?.error?.errorType === 'Sandbox.Timedout';
+      const ended = invocations.at(-1)?.error?.errorType === 'Runtime.ExitError';
+      if (!timedOut && !ended && (code !== 0 || !end)) {
+        reject(new Error(`${fn.logicalId} exited with ${code ?? signal}: ${stderr()}`));
         return;
       }
-      const measured = JSON.parse(result()) as Omit<Invocations, 'processMs' | 'stdout' | 'stderr'>;
-      resolve({ ...measured, processMs, stdout: stdout(), stderr: stderr() });
+      resolve({
+        bootMs: end?.bootMs ?? Number.NaN,
+        importMs: end?.importMs ?? Number.NaN,
+        invocations,
+        maxRssKiB: end?.maxRssKiB ?? Number.NaN,
+        processMs,
+        stdout: stdout(),
+        stderr: stderr(),
+      });
     });
   });
 }

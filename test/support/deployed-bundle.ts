@@ -6,7 +6,16 @@ import { deployedFunction, synthesize } from '../../bench/deployed-bundle';
 import { ConnectionsStack } from '../../lib/connections-stack';
 import { captureOutput } from './logs';
 
+/** A CloudFormation template, as the cloud assembly holds it. */
+export interface StackTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}
+
 export interface SynthesizedStack {
+  /** The stack's name, which CloudFormation's names and ARNs of its resources start with. */
+  stackName: string;
+  /** The synthesized template, intrinsics (`Ref`, `Fn::GetAtt`, `Fn::Join`) left as they are. */
+  template(): StackTemplate;
   /** The function of construct path `constructId` (e.g. `ReceiveWebhook`, `ChangeEvents/PublishChanges`). */
   fn(constructId: string): ReturnType<typeof deployedFunction>;
   /** The logical id of every Lambda function in the template. */
@@ -27,12 +36,13 @@ export function synthesizeStack(): SynthesizedStack {
   } finally {
     output.restore();
   }
+  const template = () => assembly.getStackByName('CodatConnections-dev').template as StackTemplate;
   return {
+    stackName: 'CodatConnections-dev',
+    template,
     fn: (constructId) => deployedFunction(assembly, 'CodatConnections-dev', constructId),
     functionLogicalIds: () => {
-      const { Resources } = assembly.getStackByName('CodatConnections-dev').template as {
-        Resources: Record<string, { Type: string }>;
-      };
+      const { Resources } = template();
       return Object.keys(Resources).filter((id) => Resources[id]?.Type === 'AWS::Lambda::Function');
     },
     close: () => rmSync(outdir, { recursive: true, force: true }),
