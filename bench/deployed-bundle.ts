@@ -43,6 +43,8 @@ export interface DeployedFunction {
   /** The template's `Environment.Variables`; references (`Ref`, `Fn::GetAtt`) left as objects. */
   environment: Record<string, unknown>;
   memorySize: number;
+  /** The template's `Timeout`, in seconds (Lambda's default, 3, when it sets none). */
+  timeoutSeconds: number;
 }
 
 /** The function `constructId` (a direct child of the stack) of stack `stackName` in `assembly`. */
@@ -82,6 +84,7 @@ export function deployedFunction(
     entryFile,
     environment: properties.Environment?.Variables ?? {},
     memorySize: properties.MemorySize ?? 128,
+    timeoutSeconds: properties.Timeout ?? 3,
   };
 }
 
@@ -89,6 +92,7 @@ interface FunctionProperties {
   Code: { S3Key: string };
   Handler: string;
   MemorySize?: number;
+  Timeout?: number;
   Environment?: { Variables?: Record<string, unknown> };
 }
 
@@ -211,11 +215,17 @@ export function lambdaNodeArguments(memorySize: number): string[] {
 export function invokeDeployedFunction(options: InvokeOptions): Promise<Invocations> {
   const env = lambdaEnvironment(options);
   const started = performance.now();
-  const child = spawn(NODE, [...lambdaNodeArguments(options.fn.memorySize), INVOKER, options.fn.entryFile], {
-    cwd: options.fn.assetDir,
-    env,
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
-  });
+  // The context's remaining time counts down from the function's own timeout, as in Lambda.
+  const timeoutMs = String(options.fn.timeoutSeconds * 1000);
+  const child = spawn(
+    NODE,
+    [...lambdaNodeArguments(options.fn.memorySize), INVOKER, options.fn.entryFile, timeoutMs],
+    {
+      cwd: options.fn.assetDir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    },
+  );
   const collect = (stream: NodeJS.ReadableStream | null | undefined) => {
     const chunks: Buffer[] = [];
     stream?.on('data', (chunk: Buffer) => chunks.push(chunk));

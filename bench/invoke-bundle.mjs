@@ -1,5 +1,5 @@
 // Runs a Lambda bundle as the Node.js runtime does, in the process it was started in: loads
-// the handler file named on the command line, then invokes it once per event read from stdin,
+// the handler file named on the command line (then the function's timeout in ms), then invokes it once per event read from stdin,
 // one after another. Writes its timings and answers as one JSON document to file descriptor 3,
 // so that the function's own stdout and stderr (its log lines and metrics) stay as they are.
 import { readFileSync, writeSync } from 'node:fs';
@@ -18,9 +18,11 @@ const importMs = performance.now() - importStart;
 if (typeof handler !== 'function') throw new Error(`${process.argv[2]} exports no handler`);
 
 const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local';
+// The function's timeout, from the template: what getRemainingTimeInMillis counts down from.
+const timeoutMs = Number(process.argv[3] ?? 10_000);
 const invocations = [];
 for (const [index, event] of events.entries()) {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + timeoutMs;
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
