@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { deployedFunction, synthesize } from '../../bench/deployed-bundle';
 import { ConnectionsStack } from '../../lib/connections-stack';
+import type { StackTemplate } from './iam';
 import { captureOutput } from './logs';
 
 export interface SynthesizedStack {
@@ -11,6 +12,8 @@ export interface SynthesizedStack {
   fn(constructId: string): ReturnType<typeof deployedFunction>;
   /** The logical id of every Lambda function in the template. */
   functionLogicalIds(): string[];
+  /** The stack's synthesized template, as CloudFormation is handed it. */
+  template(): StackTemplate;
   close(): void;
 }
 
@@ -29,6 +32,7 @@ export function synthesizeStack(): SynthesizedStack {
   }
   return {
     fn: (constructId) => deployedFunction(assembly, 'CodatConnections-dev', constructId),
+    template: () => assembly.getStackByName('CodatConnections-dev').template as StackTemplate,
     functionLogicalIds: () => {
       const { Resources } = assembly.getStackByName('CodatConnections-dev').template as {
         Resources: Record<string, { Type: string }>;
