@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   type DeployedFunction,
   type Invocations,
@@ -697,6 +703,96 @@ describe('the principals that are not functions, as AWS evaluates them', () => {
     // Allowed for the service that runs the role; refused for the others.
     expect(decisions.filter(({ result, runs }) => (result === 'Allowed') !== runs)).toEqual([]);
     expect(decisions.filter(({ runs }) => runs)).toHaveLength(runs.size);
+  });
+});
+
+describe('the recorder', () => {
+  it('names an index for a Query on it, each table of a batch, each bus of a PutEvents, and refuses a service it has no target for', async () => {
+    const own = await recordAwsCalls({ dynamoDb: receiverTable.endpoint, eventBridge: 'http://127.0.0.1:9' });
+    const caller = stack.fn('ReceiveWebhook').logicalId;
+    const endpoints = await own.endpointsFor({ caller, scenario: 'the recorder’s own test' });
+    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const dynamoDb = new DynamoDBClient({
+      endpoint: endpoints.dynamoDb,
+      region: REGION,
+      credentials,
+      maxAttempts: 1,
+    });
+    const put = (id: string) => ({ PutRequest: { Item: { companyId: { S: id }, connectionId: { S: id } } } });
+    try {
+      // The table has no such index: IAM decides before DynamoDB answers 400.
+      await dynamoDb
+        .send(
+          new QueryCommand({
+            TableName: receiverTable.tableName,
+            IndexName: 'byStatus',
+            KeyConditionExpression: 'companyId = :c',
+            ExpressionAttributeValues: { ':c': { S: 'c' } },
+          }),
+        )
+        .catch(() => undefined);
+      await dynamoDb.send(
+        new BatchWriteItemCommand({
+          RequestItems: { [receiverTable.tableName]: [put('a')], [reconcileTableName]: [put('b')] },
+        }),
+      );
+      // No Secrets Manager target: refused, and recorded all the same.
+      const secrets = await fetch(endpoints.secretsManager, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'secretsmanager.GetSecretValue',
+          'content-type': 'application/x-amz-json-1.1',
+        },
+        body: JSON.stringify({ SecretId: SIGNING_SECRET_ARN }),
+      });
+      expect(secrets.status).toBe(400);
+      const events = new EventBridgeClient({
+        endpoint: endpoints.eventBridge,
+        region: REGION,
+        credentials,
+        maxAttempts: 1,
+      });
+      await events
+        .send(
+          new PutEventsCommand({
+            Entries: [
+              { EventBusName: 'one', Source: 's', DetailType: 'd', Detail: '{}' },
+              {
+                EventBusName: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/two`,
+                Source: 's',
+                DetailType: 'd',
+                Detail: '{}',
+              },
+              { Source: 's', DetailType: 'd', Detail: '{}' },
+            ],
+          }),
+        )
+        .catch(() => undefined);
+      events.destroy();
+    } finally {
+      dynamoDb.destroy();
+      await own.close();
+    }
+
+    const bus = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+    expect(own.calls.map(({ action, resource, status }) => ({ action, resource, status }))).toEqual([
+      {
+        action: 'dynamodb:Query',
+        resource: `${tableArn(receiverTable.tableName)}/index/byStatus`,
+        status: 400,
+      },
+      { action: 'dynamodb:BatchWriteItem', resource: tableArn(receiverTable.tableName), status: 200 },
+      { action: 'dynamodb:BatchWriteItem', resource: tableArn(reconcileTableName), status: 200 },
+      { action: 'secretsmanager:GetSecretValue', resource: SIGNING_SECRET_ARN, status: 400 },
+      { action: 'events:PutEvents', resource: bus('one'), status: 502 },
+      { action: 'events:PutEvents', resource: bus('two'), status: 502 },
+      { action: 'events:PutEvents', resource: bus('default'), status: 502 },
+    ]);
+    // And the evaluator refuses what the receiver's role does not grant, naming each: this
+    // caller named no secret, so the signing secret is not the one its role may read either.
+    await expect(expectAllowed(template, own.calls)).rejects.toThrow(
+      /IAM would deny 7 of the recorded calls:[\s\S]*dynamodb:Query on [^ ]+\/index\/byStatus[\s\S]*dynamodb:BatchWriteItem[\s\S]*made by: the recorder’s own test/,
+    );
   });
 });
 
