@@ -57,8 +57,6 @@ export interface AwsCallRecorder {
    * be its. Pass them as `invokeDeployedFunction`'s `endpoints`, with the same `resolve`.
    */
   endpointsFor(options: CallerOptions): Promise<RecordingEndpoints>;
-  /** The calls made since the given count: `recorder.calls.slice(mark)` by another name. */
-  since(mark: number): AwsCall[];
   close(): Promise<void>;
 }
 
@@ -73,8 +71,18 @@ const SERVICES = [
  * A recording proxy on 127.0.0.1 in front of `targets`: every request is forwarded as it came
  * and answered as the target answered, and recorded as the IAM request(s) AWS would evaluate
  * for it. A call to a service without a target is recorded and refused, so that nothing goes
- * unseen. Shared by the suites that run bundles: `recordAwsCalls(targets)`, then
- * `expectAllowed(template, recorder.calls)` (test/support/iam.ts).
+ * unseen. Shared by the suites that run bundles:
+ *
+ * ```ts
+ * const recorder = await recordAwsCalls({ dynamoDb: table.endpoint, secretsManager: secrets.endpoint });
+ * const resolve = { TABLE_NAME: table.tableName };
+ * const endpoints = await recorder.endpointsFor({ caller: fn, scenario: 'WalkPages over 3 pages', resolve });
+ * await invokeDeployedFunction({ fn, resolve, endpoints, events });
+ * await expectAllowed(stack.template(), recorder.calls); // test/support/iam.ts
+ * ```
+ *
+ * Each `endpointsFor` opens a port of its own: ask once per caller and scenario, and reuse them
+ * for every invocation of it.
  */
 export async function recordAwsCalls(targets: AwsTargets): Promise<AwsCallRecorder> {
   const calls: AwsCall[] = [];
@@ -132,7 +140,6 @@ export async function recordAwsCalls(targets: AwsTargets): Promise<AwsCallRecord
           : await listen(caller.logicalId, scenario, namesOf(caller, resolve), own);
       return { dynamoDb: endpoint, secretsManager: endpoint, eventBridge: endpoint };
     },
-    since: (mark) => calls.slice(mark),
     close: async () => {
       await Promise.all(
         servers.map(
