@@ -315,7 +315,9 @@ describe.each(ENGINES)('the reconciler state machine, executed on %s', (engine) 
       });
 
       expectStatus(record, 'FAILED');
-      expect(record.cause).toMatch(/progress|margin|page/i);
+      expect(record.error).toBe('WalkStepTooShortError');
+      expect(record.cause).toMatch(/no time to start page 1.*longer timeout/);
+      expect(record.runsOf('WalkPages')).toHaveLength(1);
       expect(await storedItems(world)).toEqual([]);
     },
     EXECUTION_MS,
@@ -342,8 +344,9 @@ describe('the reconciler state machine, on budgets that nest', () => {
       const [check] = record.runsOf('CheckEndpoint');
       // Past its timeout Lambda ends the function (Sandbox.Timedout) before its `finally`
       // publishes the endpoint metrics: the call's retry budget must end first.
-      expect(check?.error?.errorType).not.toBe('Sandbox.Timedout');
-      expect(check?.stdout).toContain(RECONCILE_METRIC.endpointDisabled);
+      expect(check?.error?.errorType).toBe('RequestFailedError');
+      expect(check?.error?.errorMessage).toMatch(/status 503.*the deadline it was given/);
+      expect(check?.stdout).toContain(`"${RECONCILE_METRIC.endpointUnchecked}":1`);
     },
     EXECUTION_MS,
   );

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { deployedFunction, synthesize } from '../../bench/deployed-bundle';
 import { ConnectionsStack } from '../../lib/connections-stack';
-import type { StackTemplate } from './iam';
 import { captureOutput } from './logs';
 
 /** A CloudFormation template, as the cloud assembly holds it. */
@@ -21,8 +20,6 @@ export interface SynthesizedStack {
   fn(constructId: string): ReturnType<typeof deployedFunction>;
   /** The logical id of every Lambda function in the template. */
   functionLogicalIds(): string[];
-  /** The stack's synthesized template, as CloudFormation is handed it. */
-  template(): StackTemplate;
   close(): void;
 }
 
@@ -44,7 +41,6 @@ export function synthesizeStack(): SynthesizedStack {
     stackName: 'CodatConnections-dev',
     template,
     fn: (constructId) => deployedFunction(assembly, 'CodatConnections-dev', constructId),
-    template: () => assembly.getStackByName('CodatConnections-dev').template as StackTemplate,
     functionLogicalIds: () => {
       const { Resources } = template();
       return Object.keys(Resources).filter((id) => Resources[id]?.Type === 'AWS::Lambda::Function');

@@ -13,13 +13,13 @@ import { ensureTable } from '../../local/embedded-dynamodb';
 import type { AccountOptions, FakeAccount } from '../../local/fake-codat-api/account';
 import { type FakeCodatApi, startFakeCodatApi } from '../../local/fake-codat-api/server';
 import { JOURNAL_TABLE } from '../../src/reconcile/journal-table';
+import { ACCOUNT, type AwsCall, type AwsCallRecorder, recordAwsCalls } from './aws-calls';
 import type { StackTemplate, SynthesizedStack } from './deployed-bundle';
-import { type DynamoDbRecorder, startDynamoDbRecorder } from './dynamodb-recorder';
 import { type EmbeddedTable, type Engine, startTable } from './embedded-table';
+import { expectAllowed } from './iam';
 
-/** Where the launcher runs every function (bench/deployed-bundle.ts): its region, and an account of zeros. */
+/** Where the launcher runs every function (bench/deployed-bundle.ts), in the account the IAM evaluator uses. */
 const REGION = 'us-east-1';
-const ACCOUNT = '000000000000';
 
 /** The reconciler's functions by construct path, the Task states' resources. */
 export const RECONCILER_FUNCTIONS = [
@@ -170,7 +170,14 @@ export interface ReconcilerWorld {
   account: FakeAccount;
   table: EmbeddedTable;
   journalTable: string;
-  dynamoDb: DynamoDbRecorder;
+  /** Every AWS call the functions make, recorded as IAM sees it and evaluated after each execution. */
+  aws: AwsCallRecorder;
+  /** The DynamoDB calls recorded since `clear()`, on one table. */
+  dynamoDb: {
+    clear(): void;
+    callsOn(tableName: string): AwsCall[];
+    writesTo(tableName: string): AwsCall[];
+  };
   secrets: Awaited<ReturnType<typeof startSecretsManagerStandIn>>;
   close(): Promise<void>;
 }
@@ -191,33 +198,56 @@ export async function startReconcilerWorld(
     sortKey: JOURNAL_TABLE.sortKey,
     sortKeyType: 'N',
   });
-  const dynamoDb = await startDynamoDbRecorder(table.endpoint);
   const fake = await startFakeCodatApi({ accountOptions: options.account });
   const secrets = await startSecretsManagerStandIn(options.secretString ?? fake.apiKey);
+  const aws = await recordAwsCalls({ dynamoDb: table.endpoint, secretsManager: secrets.endpoint });
+  let since = 0;
+  const callsOn = (tableName: string) =>
+    aws.calls.slice(since).filter((call) => call.resource.endsWith(`:table/${tableName}`));
+  const dynamoDb = {
+    clear: () => {
+      since = aws.calls.length;
+    },
+    callsOn,
+    writesTo: (tableName: string) => callsOn(tableName).filter((call) => DYNAMODB_WRITES.has(call.action)),
+  };
   return {
     engine,
     fake,
     account: fake.account,
     table,
     journalTable,
+    aws,
     dynamoDb,
     secrets,
     close: async () => {
       await secrets.close();
       await fake.close();
-      await dynamoDb.close();
+      await aws.close();
       await table.close();
     },
   };
 }
 
+/** The DynamoDB actions that change items. */
+const DYNAMODB_WRITES = new Set(
+  ['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems'].map(
+    (operation) => `dynamodb:${operation}`,
+  ),
+);
+
 /**
- * The AWS endpoints each invocation of `fn` is given: every AWS call the reconciler's bundles
- * make goes where this says. The one place to put a recording proxy in front of every call
- * (for IAM evaluation, by `fn`'s role), by wrapping what it returns.
+ * The AWS endpoints an invocation of `fn` is given: the recorder's, in front of the table and
+ * the secret, so that every call the reconciler's bundles make is recorded as made by `fn`'s
+ * role in the running test, and decided by IAM's rules once the execution ends.
  */
-export function awsEndpointsFor(_fn: DeployedFunction, world: ReconcilerWorld): InvokeOptions['endpoints'] {
-  return { dynamoDb: world.dynamoDb.endpoint, secretsManager: world.secrets.endpoint };
+function awsEndpointsFor(
+  fn: DeployedFunction,
+  world: ReconcilerWorld,
+  resolve: Record<string, string>,
+): Promise<InvokeOptions['endpoints']> {
+  const scenario = `the state machine: ${expect.getState().currentTestName ?? 'an execution'}`;
+  return world.aws.endpointsFor({ caller: fn, scenario, resolve });
 }
 
 export interface ExecutionOptions {
@@ -283,7 +313,7 @@ export async function runReconciler(
         fn,
         resolve,
         addedEnvironment: { CODAT_API_URL: world.fake.url, ...options.environment },
-        endpoints: awsEndpointsFor(fn, world),
+        endpoints: await awsEndpointsFor(fn, world, resolve),
         events: [input],
       });
       const [invocation] = run.invocations;
@@ -328,6 +358,8 @@ export async function runReconciler(
     status = error instanceof Error && error.name === 'ExecutionAbortedError' ? 'ABORTED' : 'FAILED';
   }
   await logged;
+  // What IAM would decide of every call the functions made: a denial fails the test, named.
+  await expectAllowed(deployment.template, world.aws.calls);
   const failed = events.find((event) => event.type === 'ExecutionFailed');
   return {
     name,
