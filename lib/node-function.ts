@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, type OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -116,9 +116,15 @@ export class NodeFunction extends NodejsFunction {
     return this;
   }
 
-  /** Grants read access to `secret` and passes its ARN in `variable`. */
+  /**
+   * Grants `GetSecretValue` on `secret` (and decryption, if it has a key of its own) and passes
+   * its ARN in `variable`. Not `grantRead`: its `DescribeSecret` is a call no function makes.
+   */
   useSecret(secret: ISecret, variable: string): this {
-    secret.grantRead(this);
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
+    secret.encryptionKey?.grantDecrypt(this);
     this.addEnvironment(variable, secret.secretArn);
     return this;
   }

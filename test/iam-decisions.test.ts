@@ -820,21 +820,16 @@ describe('the grants no recorded call uses', () => {
 
     expect(unused).toEqual({
       // The resources by logical id, less its hash.
-      ReceiveWebhook: [{ action: 'secretsmanager:DescribeSecret', resource: 'SigningSecret' }],
+      ReceiveWebhook: [],
       'ReadApi/ReadConnections': [],
+      // SqsDlq grants these with SendMessage; the stream mapping only sends.
       'ChangeEvents/PublishChanges': [
         { action: 'sqs:GetQueueAttributes', resource: 'ChangeEventsPublishFailures' },
         { action: 'sqs:GetQueueUrl', resource: 'ChangeEventsPublishFailures' },
       ],
-      'Reconciler/ReconcilePages': [
-        { action: 'secretsmanager:DescribeSecret', resource: 'ReconcilerApiKey' },
-      ],
-      'Reconciler/ReconcileSweep': [
-        { action: 'secretsmanager:DescribeSecret', resource: 'ReconcilerApiKey' },
-      ],
-      'Reconciler/CheckWebhookEndpoint': [
-        { action: 'secretsmanager:DescribeSecret', resource: 'ReconcilerApiKey' },
-      ],
+      'Reconciler/ReconcilePages': [],
+      'Reconciler/ReconcileSweep': [],
+      'Reconciler/CheckWebhookEndpoint': [],
     });
   });
 });

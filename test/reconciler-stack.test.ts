@@ -14,7 +14,7 @@ describe('the reconciler in the stack', () => {
   const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ReconcilerApiKey');
   const secretRead = {
     Effect: 'Allow',
-    Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    Action: 'secretsmanager:GetSecretValue',
     Resource: { Ref: apiKey },
   };
 

@@ -175,7 +175,7 @@ describe('ConnectionsStack', () => {
             },
             {
               Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+              Action: 'secretsmanager:GetSecretValue',
               Resource: { Ref: secret.id },
             },
           ]),
