@@ -124,14 +124,18 @@ describe.each(ENGINES)('the receiver when the database fails, on %s', (engine) =
     const answer = await postSigned(server.webhookUrl, secret, JSON.stringify(deletion));
     const elapsedMs = performance.now() - started;
 
-    expect(answer).toMatchObject({ status: 200, json: { result: 'applied', tombstoned: 200, unchanged: 0 } });
+    expect(answer).toMatchObject({ status: 200, json: { result: 'applied' } });
+    // A write the SDK retried after its first attempt was applied counts as unchanged: the sum is exact.
+    expect(Number(answer.json.tombstoned) + Number(answer.json.unchanged)).toBe(200);
     // The function's time, less the 0.5 s the handler keeps to answer: the only bound that
     // matters. Not a speed target (2 to 4 s is expected here); a shared 2-core machine must not
     // make it flaky, and the failure it guards against is a 503, or an answer past this time.
     expect(elapsedMs).toBeLessThan(DEFAULT_LOCAL_TIMEOUT_MS - 500);
     proxy.set('up');
     const stored = await table();
-    expect([...stored.values()].filter((item) => item.deleted)).toHaveLength(200);
+    expect(
+      [...stored.values()].filter((item) => item.deleted && item.lastEventId === deletion.id),
+    ).toHaveLength(200);
   });
 
   it('times each request from when it has a socket: 200 reads at once, each reply 400 ms late, all succeed', async () => {
