@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { localDynamoDbClient } from '../local/dynamodb-client';
+import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
 import { storageError } from '../src/connection/dynamodb-errors';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import type { ConnectionChange } from '../src/connection/store';
+import type { CompanyTombstone, ConnectionChange } from '../src/connection/store';
 import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
@@ -223,6 +224,98 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
     expect(listed.map((stored) => stored.connection.id).sort()).toEqual(
       [first.connection.id, second.connection.id].sort(),
     );
+  });
+
+  it('makes on a retry of company.deleted only the tombstones an earlier attempt left, with no write for the others', async () => {
+    const companyId = randomUUID();
+    for (let index = 0; index < 10; index += 1) {
+      await table.store.write(
+        changeOf({
+          eventType: 'connection.connected',
+          companyId,
+          connectionId: randomUUID(),
+          generatedDate: '2026-11-28T10:00:00Z',
+        }),
+      );
+    }
+    const tombstone: CompanyTombstone = {
+      companyId,
+      event: companyDeletedEvent({ id: randomUUID(), generatedDate: '2026-11-28T13:00:00Z' } as never),
+      expiresAt: 1_800_000_000,
+      receivedAt: '2026-11-28T13:00:01.000Z',
+    };
+    // The first attempt was cut off after four of them.
+    for (const stored of (await table.store.listByCompany(companyId)).slice(0, 4)) {
+      await table.store.write(tombstoneOf(stored, tombstone));
+    }
+    const client = localDynamoDbClient(table.endpoint);
+    let writes = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') writes += 1;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+
+    try {
+      const outcome = await new DynamoDbConnectionStore(client, table.tableName).tombstoneCompany(tombstone);
+
+      expect(outcome).toEqual({ tombstoned: 6, unchanged: 4 });
+      expect(writes).toBe(6);
+      expect((await table.store.listByCompany(companyId)).every((item) => item.deleted)).toBe(true);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it("starts no further tombstone once the function's time is up, and a retry finishes the rest", async () => {
+    const companyId = randomUUID();
+    for (let index = 0; index < 120; index += 1) {
+      await table.store.write(
+        changeOf({
+          eventType: 'connection.connected',
+          companyId,
+          connectionId: randomUUID(),
+          generatedDate: '2026-11-28T10:00:00Z',
+        }),
+      );
+    }
+    const tombstone: CompanyTombstone = {
+      companyId,
+      event: companyDeletedEvent({ id: randomUUID(), generatedDate: '2026-11-28T13:00:00Z' } as never),
+      expiresAt: 1_800_000_000,
+      receivedAt: '2026-11-28T13:00:01.000Z',
+    };
+    const timeUp = new AbortController();
+    const client = localDynamoDbClient(table.endpoint);
+    let started = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'UpdateItemCommand') return next(args);
+        started += 1;
+        const output = await next(args);
+        timeUp.abort();
+        return output;
+      },
+      { step: 'initialize' },
+    );
+    const store = new DynamoDbConnectionStore(client, table.tableName);
+
+    try {
+      await expect(store.tombstoneCompany(tombstone, { signal: timeUp.signal })).rejects.toBeInstanceOf(
+        StorageUnavailableError,
+      );
+      const startedBeforeTimeUp = started;
+      const retry = await table.store.tombstoneCompany(tombstone);
+
+      expect(startedBeforeTimeUp).toBeLessThan(120);
+      expect(retry.unchanged).toBeGreaterThan(0);
+      expect(retry.tombstoned + retry.unchanged).toBe(120);
+      expect((await table.store.listByCompany(companyId)).every((item) => item.deleted)).toBe(true);
+    } finally {
+      client.destroy();
+    }
   });
 
   it('gives nothing for a connection it does not hold', async () => {

@@ -299,9 +299,29 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
     await publisherOver(fake)(streamEvent(streamRecord('INSERT', { new: imageOf(large) })));
 
     expect(fake.details()).toEqual([
-      expect.objectContaining({ dataConnectionErrors: [], dataConnectionErrorsOmitted: 300 }),
+      expect.objectContaining({
+        dataConnectionErrors: [],
+        dataConnectionErrorsOmitted: 300,
+        truncated: ['dataConnectionErrors'],
+      }),
     ]);
     expect(Buffer.byteLength(fake.accepted[0]?.Detail ?? '')).toBeLessThan(MAX_PUT_EVENTS_BYTES);
+  });
+
+  it('publishes the change of a company whose 135,000-character name passes 256 KB, cutting the name and saying so', async () => {
+    const fake = new FakeEventBridge();
+    const change = changeOf({ eventType: 'connection.connected', ...key() });
+    const name = `Toft ${'s'.repeat(135_000)}`;
+    const long = { ...change, company: { ...change.company, name } };
+
+    const result = await publisherOver(fake)(streamEvent(streamRecord('INSERT', { new: imageOf(long) })));
+
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [detail] = fake.details() as unknown as ConnectionChangeDetail[];
+    expect(detail?.truncated).toEqual(expect.arrayContaining(['companyName', 'summary']));
+    expect(name.startsWith((detail?.companyName ?? '').replace(/…$/, ''))).toBe(true);
+    expect(detail?.companyName.length).toBeLessThan(name.length);
+    expect(detail).toMatchObject({ connectionId: change.connection.id, status: 'Linked' });
   });
 });
 

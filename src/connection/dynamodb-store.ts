@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { UnstorableChangeError } from '../errors';
+import { StorageUnavailableError, UnstorableChangeError } from '../errors';
 import { tombstoneOf } from './connection-change';
 import { storageError } from './dynamodb-errors';
 import { itemLimitProblems } from './item-limits';
@@ -37,21 +37,65 @@ export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item
 const { partitionKey, sortKey } = CONNECTION_TABLE;
 
 /**
+ * How many DynamoDB requests one client has on the wire at once. The SDK starts a request's
+ * `connectionTimeout` and `requestTimeout` when the request is made, not when it gets a socket:
+ * a request queued behind busy sockets spends its time limits waiting, and fails with no reply
+ * late. Requests past this many wait before the SDK sees them, so its limits time the request.
+ */
+export const DYNAMODB_REQUESTS_IN_FLIGHT = 50;
+
+/**
  * Time limits for every AWS call on the delivery path. `throwOnRequestTimeout` matters: without
- * it, the SDK only warns when `requestTimeout` passes and goes on waiting for the reply.
+ * it, the SDK only warns when `requestTimeout` passes and goes on waiting for the reply. The
+ * sockets (the SDK's default is 50) are a few more than DynamoDB's requests in flight, so that
+ * a client sharing the handler (the receiver's Secrets Manager client) never queues either.
  */
 export const AWS_REQUEST_HANDLER = {
   connectionTimeout: 1_000,
   requestTimeout: 2_000,
   throwOnRequestTimeout: true,
+  httpAgent: { maxSockets: DYNAMODB_REQUESTS_IN_FLIGHT + 8 },
+  httpsAgent: { maxSockets: DYNAMODB_REQUESTS_IN_FLIGHT + 8 },
 };
 
 /**
+ * A gate of `limit` places around each attempt of each request (inside the SDK's retries, so a
+ * retry's back-off holds no place; outside its deserializer, so a place is held until the reply
+ * is read off the socket).
+ */
+function inFlightLimit(limit: number) {
+  let free = limit;
+  const waiting: (() => void)[] = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free += 1;
+  };
+  return <Output>(next: (args: unknown) => Promise<Output>) =>
+    async (args: unknown): Promise<Output> => {
+      if (free > 0) free -= 1;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      try {
+        return await next(args);
+      } finally {
+        release();
+      }
+    };
+}
+
+/**
  * A DynamoDB client whose every call ends well inside the provider's 15-second window:
- * at most 3 attempts of at most 2 s each, so a failing database answers 503 in about 6 s.
+ * at most 3 attempts of at most 2 s each, so a failing database answers 503 in about 6 s;
+ * and whose time limits measure each request, never the wait for a socket.
  */
 export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
+  const client = new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
+  client.middlewareStack.add(inFlightLimit(DYNAMODB_REQUESTS_IN_FLIGHT) as never, {
+    step: 'deserialize',
+    priority: 'high',
+    name: 'requestsInFlightLimit',
+  });
+  return client;
 }
 
 /**
@@ -96,6 +140,15 @@ export function buildUpdate(
   });
 }
 
+/**
+ * How many tombstones `company.deleted` writes at once: every request the client may have in
+ * flight, so that 200 connections take 4 rounds of replies (2 s with DynamoDB answering in
+ * 400 ms, inside the receiver's 10 s even at the 2 s request timeout). They all go to one
+ * partition; a throttled write is retried by the SDK, and a failure answers 503 with the
+ * progress kept.
+ */
+export const TOMBSTONE_WRITES_IN_FLIGHT = DYNAMODB_REQUESTS_IN_FLIGHT;
+
 export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
     private readonly client: DynamoDBClient,
@@ -103,7 +156,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     private readonly options: DynamoDbConnectionStoreOptions = {},
   ) {}
 
-  async write(change: ConnectionChange): Promise<WriteOutcome> {
+  async write(change: ConnectionChange, options: { signal?: AbortSignal } = {}): Promise<WriteOutcome> {
     // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
     // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
     const attributes = itemAttributes(change);
@@ -111,12 +164,13 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change, attributes);
     try {
+      const sendOptions = options.signal ? { abortSignal: options.signal } : {};
       if (!this.options.onApplied) {
-        await this.client.send(update);
+        await this.client.send(update, sendOptions);
         return 'applied';
       }
       update.input.ReturnValues = 'ALL_OLD';
-      const { Attributes } = await this.client.send(update);
+      const { Attributes } = await this.client.send(update, sendOptions);
       this.options.onApplied({
         ...(Attributes ? { oldImage: Attributes } : {}),
         newImage: newImageOf(change, Attributes),
@@ -171,15 +225,48 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   }
 
   /**
-   * One Query for the company's items, then one conditional write per connection, all at once
-   * (a company holds a handful). A failure part-way throws, and the provider's retry finishes
-   * the job: each write is idempotent, and those done already answer `duplicate`.
+   * One Query for the company's items, then one conditional write for each connection whose
+   * stored event is older than the deletion, at most TOMBSTONE_WRITES_IN_FLIGHT at a time; a
+   * connection already at the deletion's order or past it (a repeat, or what an earlier attempt
+   * did before it was cut off) is counted unchanged with no write, so a retry resumes where the
+   * last attempt stopped. On the first failure, or once `signal` aborts (the function's time is
+   * nearly up), no further write starts; those in flight are waited for (or aborted), and the
+   * error is thrown: the provider's retry finishes the job.
    */
-  async tombstoneCompany(tombstone: CompanyTombstone): Promise<CompanyTombstoneOutcome> {
+  async tombstoneCompany(
+    tombstone: CompanyTombstone,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<CompanyTombstoneOutcome> {
+    const { signal } = options;
     const stored = await this.listByCompany(tombstone.companyId);
-    const outcomes = await Promise.all(stored.map((item) => this.write(tombstoneOf(item, tombstone))));
-    const tombstoned = outcomes.filter((outcome) => outcome === 'applied').length;
-    return { tombstoned, unchanged: outcomes.length - tombstoned };
+    const order = tombstone.event.order;
+    const pending = stored.filter((item) => !(item.lastEvent.order >= order));
+    let tombstoned = 0;
+    let failure: { error: unknown } | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (!failure && next < pending.length) {
+        if (signal?.aborted) {
+          failure = {
+            error: new StorageUnavailableError(
+              "the function's time ran out before every tombstone was written",
+            ),
+          };
+          break;
+        }
+        const item = pending[next] as StoredConnection;
+        next += 1;
+        try {
+          const outcome = await this.write(tombstoneOf(item, tombstone), signal ? { signal } : {});
+          if (outcome === 'applied') tombstoned += 1;
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TOMBSTONE_WRITES_IN_FLIGHT, pending.length) }, worker));
+    if (failure) throw failure.error;
+    return { tombstoned, unchanged: stored.length - tombstoned };
   }
 
   /**

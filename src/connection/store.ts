@@ -74,9 +74,12 @@ export interface ConnectionWriter {
    * Makes every stored connection of a company a tombstone with `event`'s order, each by the
    * same conditional write as `write`: a newer stored event wins, and a repeat changes nothing.
    * Part of the writer (it reads only to know which keys to write) so that the receiver never
-   * depends on a reader.
+   * depends on a reader. Once `signal` aborts, it starts no further write and throws.
    */
-  tombstoneCompany(tombstone: CompanyTombstone): Promise<CompanyTombstoneOutcome>;
+  tombstoneCompany(
+    tombstone: CompanyTombstone,
+    options?: { signal?: AbortSignal },
+  ): Promise<CompanyTombstoneOutcome>;
 }
 
 /** What the read routes need. */

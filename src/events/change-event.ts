@@ -30,6 +30,14 @@ export interface ConnectionChangeDetail {
   dataConnectionErrors: DataConnectionErrors;
   /** Set when the errors were too large for one event and left out; read the connection for them. */
   dataConnectionErrorsOmitted?: number;
+  /** Set when the tags were too many for one event and left out: how many there were. */
+  companyTagsOmitted?: number;
+  /**
+   * Set when the change was too large for one EventBridge entry (256 KB): the fields left out
+   * or cut short, in the order they were (see `toEntry` in event-entry.ts). A cut string ends
+   * in `…`; read the connection for the whole of it.
+   */
+  truncated?: TruncatedField[];
   /** One readable line: company, platform, status, errors. For e-mails and chat. */
   summary: string;
   /** What caused this state: the stored item's `lastEvent*` and its order key. */
@@ -37,6 +45,12 @@ export interface ConnectionChangeDetail {
   /** When the change was applied to the table (ISO 8601 UTC). */
   storedAt: string;
 }
+
+/** A top-level field of the detail that `toEntry` can leave out or cut short. */
+export type TruncatedField = Exclude<
+  keyof ConnectionChangeDetail,
+  'changeId' | 'change' | 'companyId' | 'connectionId' | 'truncated'
+>;
 
 /** Why a stream record publishes nothing. */
 export type SkipReason = 'ttl-expiry' | 'removed' | 'still-deleted' | 'unchanged';

@@ -59,28 +59,34 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
     // Logs and counts once per delivery, on success and on error alike.
     .use(deliveryRecord(logger, metrics));
   if (options.allowedSourceIps?.length) chain.use(sourceAllowList(options.allowedSourceIps));
-  return chain
-    .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
-    .use(parseDelivery({ now }))
-    .handler(async (event) => {
-      const { delivery } = event;
-      if (!delivery) throw new Error('parseDelivery must run before the handler');
-      // Other event types are acknowledged, not refused: a consumer that keeps failing some
-      // of its subscribed events is disabled by the provider.
-      if (delivery.kind === 'other') return json(200, { result: 'ignored' });
-      const receivedAt = now();
-      if (delivery.kind === 'company-deleted') {
-        // The provider does not promise a connection.deleted per connection: every stored
-        // connection of the company becomes a tombstone with this event's order.
-        const outcome = await writer.tombstoneCompany({
-          companyId: delivery.event.payload.id,
-          event: companyDeletedEvent(delivery.event),
-          expiresAt: tombstoneExpiry(receivedAt, tombstoneTtlDays),
-          receivedAt: receivedAt.toISOString(),
-        });
-        return json(200, { result: 'applied', ...outcome });
-      }
-      const change = toConnectionChange(delivery.event, { receivedAt, tombstoneTtlDays });
-      return json(200, { result: await writer.write(change) });
-    });
+  return (
+    chain
+      .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
+      .use(parseDelivery({ now }))
+      // `signal` aborts when the early timeout answers: the writes still to come are not started.
+      .handler(async (event, _context, { signal }) => {
+        const { delivery } = event;
+        if (!delivery) throw new Error('parseDelivery must run before the handler');
+        // Other event types are acknowledged, not refused: a consumer that keeps failing some
+        // of its subscribed events is disabled by the provider.
+        if (delivery.kind === 'other') return json(200, { result: 'ignored' });
+        const receivedAt = now();
+        if (delivery.kind === 'company-deleted') {
+          // The provider does not promise a connection.deleted per connection: every stored
+          // connection of the company becomes a tombstone with this event's order.
+          const outcome = await writer.tombstoneCompany(
+            {
+              companyId: delivery.event.payload.id,
+              event: companyDeletedEvent(delivery.event),
+              expiresAt: tombstoneExpiry(receivedAt, tombstoneTtlDays),
+              receivedAt: receivedAt.toISOString(),
+            },
+            { signal },
+          );
+          return json(200, { result: 'applied', ...outcome });
+        }
+        const change = toConnectionChange(delivery.event, { receivedAt, tombstoneTtlDays });
+        return json(200, { result: await writer.write(change) });
+      })
+  );
 }
