@@ -2,7 +2,14 @@ import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
 import { RequestFailedError } from './codat-api';
 import { type AbsentConnection, isComplete } from './journal';
-import { addRequests, addTotals, forEachLimit, type WalkProgress } from './progress';
+import {
+  addRequests,
+  addTotals,
+  describeInvalid,
+  forEachLimit,
+  MAX_INVALID_NAMED,
+  type WalkProgress,
+} from './progress';
 import { snapshotEvent } from './snapshot';
 import { type ChangeNote, reconcileCompany, type WalkContext } from './walk';
 
@@ -105,12 +112,18 @@ async function incompleteness(progress: WalkProgress, ctx: WalkContext): Promise
   if (progress.failedPageCount > progress.failedPages.length) {
     problems.push(`and ${progress.failedPageCount - progress.failedPages.length} more failed pages`);
   }
-  const invalidPages: number[] = [];
+  let invalid = 0;
+  const named: string[] = [];
   for await (const page of ctx.journal.pages(progress.walkId)) {
-    if (!isComplete(page) && page.failure === undefined) invalidPages.push(page.page);
+    if (isComplete(page) || page.failure !== undefined) continue;
+    invalid += page.invalid;
+    for (const note of page.invalidItems ?? []) {
+      if (named.length < MAX_INVALID_NAMED) named.push(describeInvalid(note));
+    }
+    // A record written before items were named: the page at least.
+    if (page.invalidItems === undefined) named.push(`page ${page.page}: ${page.invalid} invalid items`);
   }
-  if (invalidPages.length > 0) {
-    problems.push(`pages with invalid items: ${invalidPages.slice(0, 20).join(', ')}`);
-  }
+  problems.push(...named);
+  if (invalid > named.length) problems.push(`and ${invalid - named.length} more invalid items`);
   return problems;
 }

@@ -1,6 +1,6 @@
 import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
 import { WalkStepTooShortError } from '../errors';
-import type { Company } from './api-schema';
+import type { Company, InvalidItem } from './api-schema';
 import { type CodatApi, CodatApiError, RequestFailedError } from './codat-api';
 import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
 import {
@@ -8,7 +8,11 @@ import {
   addTotals,
   emptyTotals,
   forEachLimit,
+  type InvalidNote,
+  MAX_INVALID_NAMED,
   noteFailedPage,
+  noteInvalid,
+  reasonOf,
   type WalkProgress,
   type WalkTotals,
 } from './progress';
@@ -124,14 +128,17 @@ export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits
         for await (const page of ctx.api.companyPages({ firstPage: first, pageSize: progress.pageSize })) {
           const readAt = ctx.now();
           const { counts, absent } = await reconcilePage(page.companies, readAt, ctx);
-          counts.invalid = page.invalid.length;
+          const invalid = page.invalid.map((item) => invalidNote(item, page.pageNumber));
+          counts.invalid = invalid.length;
           const record: PageRecord = {
             page: page.pageNumber,
             companyIds: page.companies.map((company) => company.id),
             absent,
-            invalid: page.invalid.length,
+            invalid: invalid.length,
+            invalidItems: invalid.slice(0, MAX_INVALID_NAMED),
           };
           await ctx.journal.record(progress.walkId, record);
+          noteInvalid(progress, invalid);
           addTotals(progress.totals, counts);
           progress.totalResults = page.totalResults;
           const more = page.pageNumber * progress.pageSize < page.totalResults;
@@ -173,4 +180,17 @@ async function failPage(progress: WalkProgress, ctx: WalkContext, page: number, 
     invalid: 0,
     failure: reason,
   });
+}
+
+/** An item the API answered that failed validation, as the walk names it. */
+export function invalidNote(item: InvalidItem, page?: number): InvalidNote {
+  // A connection's item carries its company's id; a company's item carries only its own.
+  const isConnection = item.companyId !== undefined;
+  return {
+    ...(page === undefined ? {} : { page }),
+    path: item.path,
+    ...(isConnection || item.id !== undefined ? { companyId: isConnection ? item.companyId : item.id } : {}),
+    ...(isConnection && item.id !== undefined ? { connectionId: item.id } : {}),
+    reason: reasonOf(item.problems),
+  };
 }

@@ -1,0 +1,98 @@
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { FakeCompany } from '../local/fake-codat-api/account';
+import { CodatApi } from '../src/reconcile/codat-api';
+import { runWalk } from '../src/reconcile/run-walk';
+import { ENGINES } from './support/engines';
+import { startWalkHarness, type WalkHarness } from './support/reconcile';
+
+/**
+ * The walk's invariants (src/reconcile/walk.ts), each against an API that misbehaves as real
+ * APIs and proxies do, or against data the provider's contract allows and DynamoDB cannot hold.
+ */
+
+let harness: WalkHarness;
+
+async function items() {
+  const { Items = [] } = await harness.table.client.send(
+    new ScanCommand({ TableName: harness.table.tableName, ConsistentRead: true }),
+  );
+  return Items.map((item) => unmarshall(item));
+}
+
+const company = (index: number): FakeCompany => {
+  const found = harness.fake.account.companies[index];
+  if (!found) throw new Error(`the account has no company ${index}`);
+  return found;
+};
+
+const connectionId = (owner: FakeCompany, index: number): string => {
+  const found = owner.dataConnections[index];
+  if (!found) throw new Error(`company ${owner.id} has no connection ${index}`);
+  return found.id;
+};
+
+/** Connection values the contract allows (`connectionInfo` is an object of any values) that DynamoDB cannot store, or that no delivery may use. */
+const HOSTILE_CONNECTIONS: [string, Record<string, unknown>, RegExp][] = [
+  [
+    'a connectionInfo that makes the item over 400 KB',
+    { connectionInfo: { blob: 'x'.repeat(410_000) } },
+    /dataConnections\[0\]\.connectionInfo.*409600/,
+  ],
+  [
+    'an empty key in connectionInfo',
+    { connectionInfo: { '': 1 } },
+    /dataConnections\[0\]\.connectionInfo\..*empty key/,
+  ],
+  [
+    'a __proto__ key nested in connectionInfo',
+    { connectionInfo: JSON.parse('{"a":{"__proto__":{"polluted":true}}}') },
+    /dataConnections\[0\]\.connectionInfo\.a\.__proto__.*no delivery may use/,
+  ],
+  [
+    'a __proto__ key on the connection itself',
+    JSON.parse('{"__proto__":{"polluted":true}}'),
+    /dataConnections\[0\]\.__proto__.*no delivery may use/,
+  ],
+];
+
+describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, on %s', (engine) => {
+  beforeEach(async () => {
+    harness = await startWalkHarness(
+      { accountOptions: { companies: 6, connectionsPerCompany: 2 } },
+      {},
+      engine,
+    );
+  });
+
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  it('names each invalid item by page, company, connection and path, in the problems and in the walk’s progress', async () => {
+    const owner = company(3);
+    const invalid = connectionId(owner, 1);
+    harness.fake.account.changeConnection(owner.id, invalid, { status: 'Bogus' });
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(outcome.problems).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^page 2: results\\[1\\]\\.dataConnections\\[1\\] \\(company ${owner.id}, connection ${invalid}\\): results\\[1\\]\\.dataConnections\\[1\\]\\.status: `,
+        ),
+      ),
+    ]);
+    expect(outcome.progress.invalidItems).toEqual([
+      {
+        page: 2,
+        path: 'results[1].dataConnections[1]',
+        companyId: owner.id,
+        connectionId: invalid,
+        reason: expect.stringMatching(/^results\[1\]\.dataConnections\[1\]\.status: /),
+      },
+    ]);
+  });
+
+});
