@@ -69,6 +69,25 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
     await harness.close();
   });
 
+  it('leaves a skipped company’s invalid connection alone when GET /companies/{id} finds the company, and is incomplete', async () => {
+    await harness.walk({ pageSize: 2 });
+    const skipped = company(0);
+    const invalid = connectionId(skipped, 1);
+    harness.fake.account.changeConnection(skipped.id, invalid, { status: 'Bogus' });
+    // The listing skips it, as page-number paging does; the company itself still answers.
+    const listed = harness.fake.account.companies;
+    listed.splice(listed.indexOf(skipped), 1);
+    await harness.time.sleep(60_000);
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(harness.fake.log.count(`/companies/${skipped.id}`)).toBe(1);
+    expect(outcome.progress.totals.tombstoned).toBe(0);
+    expect(await harness.table.store.get(skipped.id, invalid)).toMatchObject({ deleted: false });
+    expect(outcome.problems.join('\n')).toContain(`connection ${invalid}`);
+  });
+
   it('names each invalid item by page, company, connection and path, in the problems and in the walk’s progress', async () => {
     const owner = company(3);
     const invalid = connectionId(owner, 1);
