@@ -88,6 +88,57 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
     expect(outcome.problems.join('\n')).toContain(`connection ${invalid}`);
   });
 
+  it('keeps a connection that a later read of the same company shows, when shifted pages list the company twice', async () => {
+    await harness.walk({ pageSize: 2 });
+    const twice = company(1);
+    const kept = connectionId(twice, 1);
+    // Page 1 is read while the company lacks a connection; by page 2 the listing has shifted
+    // back by one and shows the company again, with it.
+    harness.fake.faults.rewritePage({
+      times: 1,
+      match: { path: '/companies', page: 1 },
+      rewrite: (body) => ({
+        ...body,
+        results: body.results.map((item) =>
+          item === twice
+            ? { ...twice, dataConnections: twice.dataConnections.filter((c) => c.id !== kept) }
+            : item,
+        ),
+      }),
+    });
+    harness.fake.faults.shiftPages({ by: -1, times: 1, match: { path: '/companies', page: 2 } });
+    await harness.time.sleep(60_000);
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(true);
+    expect(outcome.progress.totals.tombstoned).toBe(0);
+    expect(await harness.table.store.get(twice.id, kept)).toMatchObject({ deleted: false });
+  });
+
+  it('keeps a connection that an earlier read of the same company showed, when a later read lacks it', async () => {
+    await harness.walk({ pageSize: 2 });
+    const twice = company(1);
+    const kept = connectionId(twice, 1);
+    harness.fake.faults.rewritePage({
+      times: 1,
+      match: { path: '/companies', page: 2 },
+      rewrite: (body, { items }) => ({
+        ...body,
+        results: [
+          { ...twice, dataConnections: twice.dataConnections.filter((c) => c.id !== kept) },
+          items[2],
+        ],
+      }),
+    });
+    await harness.time.sleep(60_000);
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.progress.totals.tombstoned).toBe(0);
+    expect(await harness.table.store.get(twice.id, kept)).toMatchObject({ deleted: false });
+  });
+
   it('names each invalid item by page, company, connection and path, in the problems and in the walk’s progress', async () => {
     const owner = company(3);
     const invalid = connectionId(owner, 1);

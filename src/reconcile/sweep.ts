@@ -37,18 +37,19 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
   const problems = await incompleteness(progress, ctx);
   if (problems.length > 0) return { complete: false, problems };
 
-  const seen = new Set<string>();
-  const absent: AbsentConnection[] = [];
+  const reads = new Map<string, number>();
+  const absences: AbsentConnection[] = [];
   for await (const page of ctx.journal.pages(progress.walkId)) {
-    for (const companyId of page.companyIds) seen.add(companyId);
-    absent.push(...page.absent);
+    for (const companyId of page.companyIds) reads.set(companyId, (reads.get(companyId) ?? 0) + 1);
+    absences.push(...page.absent);
   }
   const missing: string[] = [];
   for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
-    if (!seen.has(companyId)) missing.push(companyId);
+    if (!reads.has(companyId)) missing.push(companyId);
   }
   const lookups = await lookUp(missing, progress, ctx);
-  absent.push(...lookups.absent);
+  for (const { companyId } of lookups.absent) reads.set(companyId, 1);
+  const absent = absentFromEveryRead([...absences, ...lookups.absent], reads);
   const invalid = lookups.invalid.slice(0, MAX_INVALID_NAMED).map(describeInvalid);
   if (lookups.invalid.length > invalid.length)
     invalid.push(`and ${lookups.invalid.length - invalid.length} more invalid items`);
@@ -86,6 +87,30 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     for (const item of await ctx.reader.listByCompany(companyId)) await bury(item, event);
   });
   return { complete: true, problems: [] };
+}
+
+/**
+ * The connections missing from every read of their company: a company that shifting pages
+ * listed twice is read twice, and a connection one read shows is not gone, whichever read
+ * it was. Each is buried with its first absence's event, so that anything stored since wins.
+ */
+function absentFromEveryRead(
+  absences: readonly AbsentConnection[],
+  reads: ReadonlyMap<string, number>,
+): AbsentConnection[] {
+  const byKey = new Map<string, { first: AbsentConnection; count: number }>();
+  for (const absence of absences) {
+    const key = JSON.stringify([absence.companyId, absence.connectionId]);
+    const known = byKey.get(key);
+    if (!known) byKey.set(key, { first: absence, count: 1 });
+    else {
+      known.count += 1;
+      if (absence.event.order < known.first.event.order) known.first = absence;
+    }
+  }
+  return [...byKey.values()]
+    .filter(({ first, count }) => count >= (reads.get(first.companyId) ?? 1))
+    .map(({ first }) => first);
 }
 
 /**
