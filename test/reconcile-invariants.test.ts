@@ -139,6 +139,41 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
     expect(await harness.table.store.get(twice.id, kept)).toMatchObject({ deleted: false });
   });
 
+  it.each(HOSTILE_CONNECTIONS)(
+    'names a connection with %s, stores every other connection, and deletes nothing',
+    async (_name, fields, named) => {
+      await harness.walk({ pageSize: 2 });
+      const owner = company(1);
+      const hostile = connectionId(owner, 0);
+      // Defined, not assigned: assigning `__proto__` would set the object's prototype instead.
+      const target = harness.fake.account.connection(owner.id, hostile) ?? {};
+      for (const [key, value] of Object.entries(fields)) {
+        Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+      }
+      const gone = connectionId(company(4), 1);
+      harness.fake.account.deleteConnection(company(4).id, gone);
+      const added = harness.fake.account.addConnection(company(5).id);
+      await harness.time.sleep(60_000);
+
+      const outcome = await harness.walk({ pageSize: 2 });
+
+      expect(outcome.complete).toBe(false);
+      expect(outcome.progress.totals.tombstoned).toBe(0);
+      expect(await harness.table.store.get(company(5).id, added.id)).toMatchObject({ deleted: false });
+      expect(await harness.table.store.get(company(4).id, gone)).toMatchObject({ deleted: false });
+      const problems = outcome.problems.join('\n');
+      expect(problems).toMatch(
+        new RegExp(
+          `page 1: results\\[1\\]\\.dataConnections\\[0\\] \\(company ${owner.id}, connection ${hostile}\\)`,
+        ),
+      );
+      expect(problems).toMatch(named);
+      expect((await items()).some((item) => 'polluted' in item || item.connectionInfo?.a?.polluted)).toBe(
+        false,
+      );
+    },
+  );
+
   it('names each invalid item by page, company, connection and path, in the problems and in the walk’s progress', async () => {
     const owner = company(3);
     const invalid = connectionId(owner, 1);

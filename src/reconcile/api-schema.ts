@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 import { Connection, type Problem, ReferenceCompany, toProblems } from '../connection/schema';
+import { unsafeValueProblems } from '../connection/unsafe-values';
+import { MAX_PROBLEMS_LISTED } from '../defaults';
 
 /**
  * Schemas of what the provider's REST API answers (Codat-Platform.yaml), checked item by item:
@@ -66,38 +68,63 @@ export interface InvalidItem {
   problems: Problem[];
 }
 
-/** Checks a company and each of its connections; invalid connections are left out and reported. */
-export function checkCompany(raw: unknown, path: string): { company?: Company; invalid: InvalidItem[] } {
+/** Where a company and each of its kept connections sit in the answer, to name what goes wrong later. */
+export interface CompanyPaths {
+  path: string;
+  /** Parallel to the company's `dataConnections`: `results[3].dataConnections[1]`. */
+  connections: string[];
+}
+
+/**
+ * Checks a company and each of its connections, as the receiver checks a delivery: the same
+ * schema, and the same refusal of prototype keys and lone surrogates at any depth. Invalid
+ * connections are left out and reported.
+ */
+export function checkCompany(
+  raw: unknown,
+  path: string,
+): { company?: Company; paths?: CompanyPaths; invalid: InvalidItem[] } {
   const envelope = v.safeParse(CompanyEnvelope, raw);
-  if (!envelope.success) {
-    return { invalid: [{ path, id: idOf(raw), problems: prefixed(toProblems(envelope.issues), path) }] };
+  const { dataConnections: _connections, ...fields } = isObject(raw) ? raw : {};
+  const unsafe = unsafeValueProblems(fields, MAX_PROBLEMS_LISTED, path);
+  if (!envelope.success || unsafe.length > 0) {
+    const problems = envelope.success ? unsafe : [...prefixed(toProblems(envelope.issues), path), ...unsafe];
+    return { invalid: [{ path, id: idOf(raw), problems }] };
   }
   const { dataConnections, ...details } = envelope.output;
   const connections = checkConnections(dataConnections ?? [], `${path}.dataConnections`, details.id);
-  return { company: { ...details, dataConnections: connections.valid }, invalid: connections.invalid };
+  return {
+    company: { ...details, dataConnections: connections.valid },
+    paths: { path, connections: connections.validPaths },
+    invalid: connections.invalid,
+  };
+}
+
+function isObject(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
 export function checkConnections(
   items: readonly unknown[],
   path: string,
   companyId: string | undefined,
-): { valid: Connection[]; invalid: InvalidItem[] } {
+): { valid: Connection[]; validPaths: string[]; invalid: InvalidItem[] } {
   const valid: Connection[] = [];
+  const validPaths: string[] = [];
   const invalid: InvalidItem[] = [];
   items.forEach((item, index) => {
+    const at = `${path}[${index}]`;
+    const unsafe = unsafeValueProblems(item, MAX_PROBLEMS_LISTED, at);
     const result = v.safeParse(Connection, item);
-    if (result.success) valid.push(result.output);
-    else {
-      const at = `${path}[${index}]`;
-      invalid.push({
-        path: at,
-        companyId,
-        id: idOf(item),
-        problems: prefixed(toProblems(result.issues), at),
-      });
+    if (result.success && unsafe.length === 0) {
+      valid.push(result.output);
+      validPaths.push(at);
+    } else {
+      const problems = result.success ? [] : prefixed(toProblems(result.issues), at);
+      invalid.push({ path: at, companyId, id: idOf(item), problems: [...problems, ...unsafe] });
     }
   });
-  return { valid, invalid };
+  return { valid, validPaths, invalid };
 }
 
 export function checkWebhookConsumers(items: readonly unknown[]): {

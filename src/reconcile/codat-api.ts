@@ -27,6 +27,7 @@ import type { Connection } from '../connection/schema';
 import {
   CodatApiError,
   type Company,
+  type CompanyPaths,
   checkCompany,
   checkConnections,
   checkWebhookConsumers,
@@ -47,7 +48,7 @@ import {
   type RetryPolicy,
 } from './retry';
 
-export type { Company, InvalidItem, WebhookConsumer } from './api-schema';
+export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
 export { CodatApiError } from './api-schema';
 export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
 
@@ -78,6 +79,8 @@ export interface CompanyPage {
   /** As the API counted when it served this page: it can change during a walk. */
   totalResults: number;
   companies: Company[];
+  /** Parallel to `companies`: where each company and its connections sit in the answer. */
+  paths: CompanyPaths[];
   /** Items left out of `companies` (or connections left out of a company), by path. */
   invalid: InvalidItem[];
   /** False when an item was invalid: this page's read is incomplete, so do not delete on it. */
@@ -85,7 +88,7 @@ export interface CompanyPage {
 }
 
 export type Lookup<T> =
-  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean }
+  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean; paths?: CompanyPaths }
   | { found: false };
 
 export class CodatApi {
@@ -116,10 +119,14 @@ export class CodatApi {
       const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
       refuseShortPage(answer, pageSize, '/companies');
       const companies: Company[] = [];
+      const paths: CompanyPaths[] = [];
       const invalid: InvalidItem[] = [];
       answer.results.forEach((raw, index) => {
         const checked = checkCompany(raw, `results[${index}]`);
-        if (checked.company) companies.push(checked.company);
+        if (checked.company && checked.paths) {
+          companies.push(checked.company);
+          paths.push(checked.paths);
+        }
         invalid.push(...checked.invalid);
       });
       const { pageNumber, totalResults } = answer;
@@ -128,6 +135,7 @@ export class CodatApi {
         pageSize: answer.pageSize,
         totalResults,
         companies,
+        paths,
         invalid,
         complete: invalid.length === 0,
       };
@@ -140,9 +148,9 @@ export class CodatApi {
   async getCompany(companyId: string): Promise<Lookup<Company>> {
     const body = await this.getOrNotFound(`/companies/${encodeURIComponent(companyId)}`);
     if (body === undefined) return { found: false };
-    const { company, invalid } = checkCompany(body, '(company)');
+    const { company, paths, invalid } = checkCompany(body, '(company)');
     if (!company) throw new CodatApiError(`/companies/${companyId}`, 200, describeInvalid(invalid));
-    return { found: true, value: company, invalid, complete: invalid.length === 0 };
+    return { found: true, value: company, invalid, complete: invalid.length === 0, paths };
   }
 
   /** All of one company's connections, every page; `found: false` when the company is gone. */

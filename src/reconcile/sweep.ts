@@ -137,10 +137,10 @@ async function lookUp(companyIds: readonly string[], progress: WalkProgress, ctx
       }
       // The listing skipped it, but it is there: reconciled now. Its invalid connections are
       // left out of `lookup.value`, so what it no longer lists is only known if it was complete.
-      const result = await reconcileCompany(lookup.value, readAt, ctx);
+      const result = await reconcileCompany(lookup.value, readAt, ctx, { paths: lookup.paths });
       addTotals(progress.totals, result.counts);
-      const invalid = lookup.invalid.map((item) => invalidNote(item));
-      progress.totals.invalid += invalid.length;
+      const invalid = [...lookup.invalid.map((item) => invalidNote(item)), ...result.invalid];
+      progress.totals.invalid += lookup.invalid.length;
       noteInvalid(progress, invalid);
       found.invalid.push(...invalid);
       if (invalid.length === 0) found.absent.push(...result.absent);
