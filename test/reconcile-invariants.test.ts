@@ -200,4 +200,36 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
     ]);
   });
 
+  it('ends the walk at once, named, when a cache answers page 1 for every page: its next link points back', async () => {
+    harness.fake.faults.servePage({ page: 1, times: 40, match: { path: '/companies' } });
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(outcome.problems).toEqual([expect.stringMatching(/^page 2: .*answered page 1/)]);
+    expect(harness.fake.log.count('/companies')).toBe(2);
+  });
+
+  it('ends the walk at once, named, when the listing runs on past its totalResults by more than a page', async () => {
+    harness.fake.faults.understateTotal({ total: 2, match: { path: '/companies' } });
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(outcome.problems).toEqual([expect.stringMatching(/^page 3: .*totalResults 2/)]);
+    expect(harness.fake.log.count('/companies')).toBe(3);
+    expect(harness.fake.log.entries.filter((entry) => entry.path !== '/companies')).toEqual([]);
+  });
+
+  it('ends the walk at once, named, when a page holds more companies than asked for', async () => {
+    harness.fake.faults.oversizePages({ factor: 2, match: { path: '/companies' } });
+
+    const outcome = await harness.walk({ pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(outcome.problems).toEqual([expect.stringMatching(/^page 1: .*asked for pages of 2, got 4/)]);
+    expect(harness.fake.log.count('/companies')).toBe(1);
+    expect(await items()).toEqual([]);
+  });
+
 });

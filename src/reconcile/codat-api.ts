@@ -30,11 +30,11 @@ import {
   type CompanyPaths,
   checkCompany,
   checkConnections,
+  checkPaging,
   checkWebhookConsumers,
   ErrorBody,
   type InvalidItem,
   PageEnvelope,
-  refuseShortPage,
   type WebhookConsumer,
   WebhookConsumers,
 } from './api-schema';
@@ -85,6 +85,8 @@ export interface CompanyPage {
   invalid: InvalidItem[];
   /** False when an item was invalid: this page's read is incomplete, so do not delete on it. */
   complete: boolean;
+  /** Whether the listing goes on after this page: a `next` link, or fewer items read than `totalResults`. */
+  more: boolean;
 }
 
 export type Lookup<T> =
@@ -117,7 +119,7 @@ export class CodatApi {
     const pageSize = options.pageSize ?? this.pageSize;
     for (let page = options.firstPage ?? 1; ; page += 1) {
       const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
-      refuseShortPage(answer, pageSize, '/companies');
+      const more = checkPaging(answer, { page, pageSize }, '/companies');
       const companies: Company[] = [];
       const paths: CompanyPaths[] = [];
       const invalid: InvalidItem[] = [];
@@ -138,9 +140,9 @@ export class CodatApi {
         paths,
         invalid,
         complete: invalid.length === 0,
+        more,
       };
-      const more = answer._links?.next != null || page * pageSize < totalResults;
-      if (answer.results.length === 0 || !more) return;
+      if (!more) return;
     }
   }
 
@@ -161,12 +163,11 @@ export class CodatApi {
     for (let page = 1; ; page += 1) {
       const answer = await this.page(`${path}?page=${page}&pageSize=${this.pageSize}`, page, true);
       if (answer === undefined) return { found: false };
-      refuseShortPage(answer, this.pageSize, path);
+      const more = checkPaging(answer, { page, pageSize: this.pageSize }, path);
       const checked = checkConnections(answer.results, `page[${page}].results`, companyId);
       connections.push(...checked.valid);
       invalid.push(...checked.invalid);
-      const more = answer._links?.next != null || page * this.pageSize < answer.totalResults;
-      if (answer.results.length === 0 || !more) break;
+      if (!more) break;
     }
     return { found: true, value: connections, invalid, complete: invalid.length === 0 };
   }

@@ -202,7 +202,7 @@ export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits
           noteInvalid(progress, invalid);
           addTotals(progress.totals, counts);
           progress.totalResults = page.totalResults;
-          const more = page.pageNumber * progress.pageSize < page.totalResults;
+          const more = page.more;
           progress.nextPage = more ? page.pageNumber + 1 : null;
           limits.onPage?.(progress);
           if (!more || ctx.now().getTime() >= limits.stepDeadline) break;
