@@ -41,7 +41,7 @@ describe('the Codat API client, against the fake API over loopback', () => {
     const stranger = new CodatApi({ apiKey: 'not-the-key', baseUrl: fake.url });
 
     await expect(stranger.listWebhookConsumers()).rejects.toMatchObject({
-      name: 'CodatApiError',
+      name: 'ApiKeyRefusedError',
       status: 401,
       detail: 'Unauthorized',
     });

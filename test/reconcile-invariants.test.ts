@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { FakeCompany } from '../local/fake-codat-api/account';
+import { walkSummary } from '../local/reconcile-summary';
 import { CodatApi } from '../src/reconcile/codat-api';
 import { runWalk } from '../src/reconcile/run-walk';
 import { ENGINES } from './support/engines';
@@ -198,6 +199,9 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
         reason: expect.stringMatching(/^results\[1\]\.dataConnections\[1\]\.status: /),
       },
     ]);
+    expect(walkSummary(outcome, false)).toContain(
+      `not complete: page 2: results[1].dataConnections[1] (company ${owner.id}`,
+    );
   });
 
   it('ends the walk at once, named, when a cache answers page 1 for every page: its next link points back', async () => {
@@ -232,4 +236,20 @@ describe.each(ENGINES)('a walk’s invariants, against a misbehaving fake API, o
     expect(await items()).toEqual([]);
   });
 
+  it('says the API key was refused, and where to set it, when the API answers 401', async () => {
+    const stranger = new CodatApi({ apiKey: 'not-the-key', baseUrl: harness.fake.url });
+
+    const outcome = await runWalk({ ...harness.context(), api: stranger }, { pageSize: 2 });
+
+    expect(outcome.complete).toBe(false);
+    expect(outcome.problems).toEqual([
+      expect.stringMatching(
+        /^page 1: the API key was refused \(GET .* answered 401.*\).*CODAT_API_KEY.*secret/,
+      ),
+    ]);
+    expect(stranger.stats.requests).toBe(1);
+    const summary = walkSummary(outcome, false);
+    expect(summary).toContain('the API key was refused: set CODAT_API_KEY');
+    expect(summary).not.toContain('once the API answers every page');
+  });
 });

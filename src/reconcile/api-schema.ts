@@ -165,7 +165,7 @@ export const ErrorBody = v.object({
 
 /** An answer the API should not give to a well-formed call: 401, 403, 400, or a body of the wrong shape. */
 export class CodatApiError extends Error {
-  override readonly name = 'CodatApiError';
+  override readonly name: string = 'CodatApiError';
 
   constructor(
     readonly url: string,
@@ -241,4 +241,19 @@ export function checkPaging(
   return (
     answer.results.length > 0 && (next !== undefined || asked.page * asked.pageSize < answer.totalResults)
   );
+}
+
+/**
+ * 401 or 403: the API key was refused. No retry or later run mends it, so the message says
+ * where the key is set rather than blame the API.
+ */
+export class ApiKeyRefusedError extends CodatApiError {
+  override readonly name = 'ApiKeyRefusedError';
+
+  constructor(url: string, status: number, detail: string, correlationId?: string) {
+    super(url, status, detail, correlationId);
+    this.message =
+      `the API key was refused (GET ${url} answered ${status}: ${detail}${correlationId ? `, correlationId ${correlationId}` : ''}): ` +
+      'set a key from the Codat portal (Developers > API keys) in CODAT_API_KEY when run locally, or in the API key secret (the CodatApiKeySecretArn output) in AWS';
+  }
 }

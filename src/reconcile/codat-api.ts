@@ -25,6 +25,7 @@
 import * as v from 'valibot';
 import type { Connection } from '../connection/schema';
 import {
+  ApiKeyRefusedError,
   CodatApiError,
   type Company,
   type CompanyPaths,
@@ -49,7 +50,7 @@ import {
 } from './retry';
 
 export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
-export { CodatApiError } from './api-schema';
+export { ApiKeyRefusedError, CodatApiError } from './api-schema';
 export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
 
 export const DEFAULT_BASE_URL = 'https://api.codat.io';
@@ -224,7 +225,8 @@ export class CodatApi {
     if (!response.ok) {
       const error = v.safeParse(ErrorBody, body);
       const detail = error.success ? (error.output.error ?? 'no error message') : 'no error message';
-      throw new CodatApiError(
+      const Refusal = response.status === 401 || response.status === 403 ? ApiKeyRefusedError : CodatApiError;
+      throw new Refusal(
         path,
         response.status,
         detail,

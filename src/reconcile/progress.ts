@@ -26,6 +26,8 @@ export interface RequestTotals {
 export interface FailedPage {
   page: number;
   reason: string;
+  /** The API refused the key: no later run helps until it is set. */
+  apiKeyRefused?: boolean;
 }
 
 /**
@@ -109,7 +111,8 @@ export function newProgress(walkId: string, startedAt: Date, pageSize: number): 
 
 /** Names the first few invalid items in the progress (their count goes to `totals.invalid`). */
 export function noteInvalid(progress: WalkProgress, notes: readonly InvalidNote[]): void {
-  const named = (progress.invalidItems ??= []);
+  progress.invalidItems ??= [];
+  const named = progress.invalidItems;
   for (const note of notes) if (named.length < MAX_INVALID_NAMED) named.push(note);
 }
 

@@ -3,7 +3,13 @@ import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../conne
 import { storedItem } from '../connection/stored-item';
 import { UnstorableChangeError, WalkStepTooShortError } from '../errors';
 import type { Company, CompanyPaths, InvalidItem } from './api-schema';
-import { type CodatApi, CodatApiError, type CompanyPage, RequestFailedError } from './codat-api';
+import {
+  ApiKeyRefusedError,
+  type CodatApi,
+  CodatApiError,
+  type CompanyPage,
+  RequestFailedError,
+} from './codat-api';
 import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
 import {
   addRequests,
@@ -216,7 +222,7 @@ export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits
           const known = progress.totalResults ?? 0;
           progress.nextPage = page * progress.pageSize < known ? page + 1 : null;
         } else if (error instanceof CodatApiError || error instanceof WalkBudgetSpent) {
-          await failPage(progress, ctx, page, error.message);
+          await failPage(progress, ctx, page, error.message, error instanceof ApiKeyRefusedError);
           progress.nextPage = null;
         } else throw error;
       }
@@ -232,8 +238,14 @@ class WalkBudgetSpent extends Error {
   }
 }
 
-async function failPage(progress: WalkProgress, ctx: WalkContext, page: number, reason: string) {
-  noteFailedPage(progress, { page, reason });
+async function failPage(
+  progress: WalkProgress,
+  ctx: WalkContext,
+  page: number,
+  reason: string,
+  apiKeyRefused = false,
+) {
+  noteFailedPage(progress, { page, reason, ...(apiKeyRefused ? { apiKeyRefused } : {}) });
   await ctx.journal.record(progress.walkId, {
     page,
     companyIds: [],
