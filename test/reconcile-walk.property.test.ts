@@ -253,27 +253,31 @@ async function walkAndCheck(harness: WalkHarness, faults: readonly Fault[]) {
 }
 
 describe.each(ENGINES)('walk and sweep against a model of the API, on %s', (engine) => {
-  it('never tombstones a valid connection, tombstones nothing when incomplete, and converges on the API', async () => {
-    await fc.assert(
-      fc.asyncProperty(scenario, async ({ companies, connectionsPerCompany, seed, steps }) => {
-        const harness = await startWalkHarness(
-          { accountOptions: { companies, connectionsPerCompany, seed } },
-          {},
-          engine,
-        );
-        const webhookIds: string[] = [];
-        try {
-          for (const s of steps) {
-            if (s.kind === 'walk') await walkAndCheck(harness, s.faults);
-            else await applyStep(harness, s, webhookIds);
+  it(
+    'never tombstones a valid connection, tombstones nothing when incomplete, and converges on the API',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ({ companies, connectionsPerCompany, seed, steps }) => {
+          const harness = await startWalkHarness(
+            { accountOptions: { companies, connectionsPerCompany, seed } },
+            {},
+            engine,
+          );
+          const webhookIds: string[] = [];
+          try {
+            for (const s of steps) {
+              if (s.kind === 'walk') await walkAndCheck(harness, s.faults);
+              else await applyStep(harness, s, webhookIds);
+            }
+            // Always end on a walk over an API that behaves.
+            await walkAndCheck(harness, []);
+          } finally {
+            await harness.close();
           }
-          // Always end on a walk over an API that behaves.
-          await walkAndCheck(harness, []);
-        } finally {
-          await harness.close();
-        }
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-  }, Math.max(120_000, RUNS * 5_000));
+        }),
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      );
+    },
+    Math.max(120_000, RUNS * 5_000),
+  );
 });

@@ -1,3 +1,26 @@
+/**
+ * A reconciliation walk: every page of `GET /companies`, each company's connections brought to
+ * what the API showed, then the sweep (sweep.ts). Its invariants, held here and in sweep.ts:
+ *
+ * 1. A connection is tombstoned only when it is absent from every read of its company in that
+ *    walk (a company that shifting pages list twice is read twice), and only when every page
+ *    and every item on it was read and valid, and every `GET /companies/{id}` of a company the
+ *    listing skipped answered, complete and valid. Any of these missing: nothing is deleted,
+ *    and the walk is incomplete (exits non-zero, fails the execution in AWS).
+ * 2. Every item goes through the receiver's own checks: the contract's schema, the refusal of
+ *    prototype keys and lone surrogates at any depth (unsafe-values.ts) and, before each write,
+ *    DynamoDB's limits (item-limits.ts). An item that fails them, or that cannot be read, is not
+ *    written and is named (page, path, company, connection, reason) in the problems, the
+ *    progress, the log lines and the `ReconcileInvalidItems` metric; the walk goes on with
+ *    everything else, and is then incomplete.
+ * 3. Paging defends itself (`checkPaging` in api-schema.ts): an answer for another page than
+ *    asked, a `next` link that does not advance, a page larger than asked, a listing past its
+ *    `totalResults` by more than a page end the walk at once, incomplete and named, after a
+ *    request or two. A refused API key (401, 403) ends it too, saying where the key is set.
+ * 4. Writes are the receiver's conditional writes, ordered as a read at T − lag allowance
+ *    (snapshot.ts): a newer webhook always wins, an equal item is never written, so a second
+ *    walk over an unchanged API writes nothing.
+ */
 import { itemLimitProblems } from '../connection/item-limits';
 import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
 import { storedItem } from '../connection/stored-item';
