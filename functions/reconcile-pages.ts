@@ -46,6 +46,7 @@ export async function handler(input: WalkStart | WalkProgress, context: Context)
     totals: progress.totals,
     requests: progress.requests,
     failedPages: progress.failedPages,
+    invalidItems: progress.invalidItems,
   });
   return progress;
 }

@@ -127,6 +127,7 @@ export function reconcilerDashboardRows(
         'Incomplete walks and webhook endpoint health, per day (14 days)',
         [
           walk(RECONCILE_METRIC.incomplete, 'incomplete walks'),
+          walk(RECONCILE_METRIC.invalidItems, 'invalid items (named in the sweep log line)'),
           walk(RECONCILE_METRIC.endpointDisabled, 'endpoint disabled', max),
           walk(RECONCILE_METRIC.endpointMissing, 'endpoint missing', max),
           walk(RECONCILE_METRIC.endpointUnchecked, 'endpoint unchecked', max),

@@ -11,16 +11,12 @@ import {
 } from '../src/defaults';
 import { CodatApi, DEFAULT_BASE_URL } from '../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../src/reconcile/journal';
-import {
-  DEFAULT_PAGE_BUDGET_MS,
-  DEFAULT_RECONCILE_PAGE_SIZE,
-  runWalk,
-  type WalkOutcome,
-} from '../src/reconcile/run-walk';
+import { DEFAULT_PAGE_BUDGET_MS, DEFAULT_RECONCILE_PAGE_SIZE, runWalk } from '../src/reconcile/run-walk';
 import { DEFAULT_LAG_ALLOWANCE_MS } from '../src/reconcile/snapshot';
 import type { ChangeNote } from '../src/reconcile/walk';
 import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { walkSummary } from './reconcile-summary';
 
 const USAGE = `Usage: npm run reconcile -- [options]
 
@@ -106,21 +102,6 @@ async function database(env: v.InferOutput<typeof Environment>) {
   return startEmbeddedDynamoDb({ path: resolve(env.DATA_DIR, 'dynamodb') });
 }
 
-function summary(outcome: WalkOutcome, dryRun: boolean): string {
-  const { totals, requests } = outcome.progress;
-  const verb = dryRun ? 'would be ' : '';
-  return [
-    `${outcome.complete ? 'Complete' : 'INCOMPLETE'} walk ${outcome.progress.walkId}${dryRun ? ' (dry run: nothing written)' : ''}`,
-    `  companies ${totals.companies}, connections ${totals.connections}, pages ${totals.pages}`,
-    `  ${verb}created ${totals.created}, ${verb}updated ${totals.updated}, unchanged ${totals.unchanged}, ` +
-      `${verb}tombstoned ${totals.tombstoned}, newer event kept ${totals.newerKept}, invalid items ${totals.invalid}`,
-    `  API requests ${requests.requests}, retries ${requests.retries}, throttled ${requests.throttles}`,
-    `  ${outcome.seconds.toFixed(1)} s`,
-    ...outcome.problems.map((problem) => `  not complete: ${problem}`),
-    ...(outcome.complete ? [] : ['  nothing was deleted; run it again once the API answers every page']),
-  ].join('\n');
-}
-
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -181,7 +162,7 @@ async function main(): Promise<number> {
     if (tty) process.stderr.write('\n');
     for (const note of notes)
       process.stdout.write(`would be ${note.kind}: ${note.companyId}/${note.connectionId}\n`);
-    process.stdout.write(`${summary(outcome, dryRun)}\n`);
+    process.stdout.write(`${walkSummary(outcome, dryRun)}\n`);
     return outcome.complete ? 0 : 1;
   } finally {
     client.destroy();

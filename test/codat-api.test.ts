@@ -41,7 +41,7 @@ describe('the Codat API client, against the fake API over loopback', () => {
     const stranger = new CodatApi({ apiKey: 'not-the-key', baseUrl: fake.url });
 
     await expect(stranger.listWebhookConsumers()).rejects.toMatchObject({
-      name: 'CodatApiError',
+      name: 'ApiKeyRefusedError',
       status: 401,
       detail: 'Unauthorized',
     });
@@ -155,6 +155,44 @@ describe('the Codat API client, against the fake API over loopback', () => {
     await expect(walk).rejects.toThrow(CodatApiError);
     await expect(walk).rejects.toThrow(/asked for pages of 20, got 10 items/);
     await capping.close();
+  });
+});
+
+describe('paging that defends itself, against a misbehaving fake API', () => {
+  it('refuses an answer for page 1 to a request for page 2, as a cache that ignores the query gives, after two requests', async () => {
+    fake.faults.servePage({ page: 1, match: { path: '/companies' } });
+
+    const walk = allPages(client, 100);
+
+    await expect(walk).rejects.toThrow(/page=2.*answered page 1/);
+    expect(fake.log.count('/companies')).toBe(2);
+  });
+
+  it('refuses a next link that points back at the page just read', async () => {
+    fake.faults.rewritePage({
+      match: { path: '/companies', page: 2 },
+      rewrite: (body) => ({
+        ...body,
+        _links: { ...body._links, next: { href: '/companies?page=2&pageSize=100' } },
+      }),
+    });
+
+    await expect(allPages(client, 100)).rejects.toThrow(/page=2.*next link points back at page 2/);
+    expect(fake.log.count('/companies')).toBe(2);
+  });
+
+  it('refuses a listing that runs on past its totalResults by more than a page', async () => {
+    fake.faults.understateTotal({ total: 50, match: { path: '/companies' } });
+
+    await expect(allPages(client, 25)).rejects.toThrow(/page=4.*more than a page past totalResults 50/);
+    expect(fake.log.count('/companies')).toBe(4);
+  });
+
+  it('refuses a page with more items than asked for', async () => {
+    fake.faults.oversizePages({ factor: 2, match: { path: '/companies' } });
+
+    await expect(allPages(client, 100)).rejects.toThrow(/asked for pages of 100, got 200 items/);
+    expect(fake.log.count('/companies')).toBe(1);
   });
 });
 

@@ -130,6 +130,32 @@ describe('the fake Codat API', () => {
     expect(fake.log.byPath()).toEqual({ '/companies': 4 });
   });
 
+  it('misbehaves as told: shifted pages, a page served for every page, an understated total, oversize pages', async () => {
+    const ids = (body: Record<string, unknown>) => (body.results as { id: string }[]).map((item) => item.id);
+    const all = fake.account.companies.map((company) => company.id);
+    fake.faults.shiftPages({ by: -1, times: 1, match: { path: '/companies', page: 2 } });
+    fake.faults.servePage({ page: 1, times: 1, match: { path: '/companies', page: 3 } });
+    fake.faults.understateTotal({ total: 2, times: 1, match: { path: '/companies', page: 4 } });
+    fake.faults.oversizePages({ factor: 2, times: 1, match: { path: '/companies', page: 5 } });
+
+    const shifted = await get('/companies?page=2&pageSize=3');
+    const stuck = await get('/companies?page=3&pageSize=3');
+    const understated = await get('/companies?page=4&pageSize=3');
+    const oversize = await get('/companies?page=5&pageSize=1');
+    const honest = await get('/companies?page=2&pageSize=3');
+
+    expect(ids(shifted.json)).toEqual(all.slice(2, 5));
+    expect(stuck.json).toMatchObject({
+      pageNumber: 1,
+      _links: { next: { href: '/companies?page=2&pageSize=3' } },
+    });
+    expect(ids(stuck.json)).toEqual(all.slice(0, 3));
+    expect(understated.json).toMatchObject({ totalResults: 2, pageNumber: 4 });
+    expect(oversize.json).toMatchObject({ pageSize: 2, pageNumber: 5 });
+    expect(ids(oversize.json)).toEqual(all.slice(4, 6));
+    expect(ids(honest.json)).toEqual(all.slice(3, 6));
+  });
+
   it('serves the webhook consumers with their disabled flag', async () => {
     const consumers = await get('/webhooks');
 

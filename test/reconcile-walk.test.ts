@@ -258,7 +258,9 @@ describe.each(ENGINES)('a reconciliation walk, against the fake API over loopbac
     const outcome = await harness.walk();
 
     expect(outcome).toMatchObject({ complete: false, progress: { totals: { tombstoned: 0, invalid: 1 } } });
-    expect(outcome.problems).toEqual(['pages with invalid items: 1']);
+    expect(outcome.problems).toEqual([
+      expect.stringMatching(/^page 1: results\[3\]\.dataConnections\[0\] .*status/),
+    ]);
   });
 
   it('waits out 429 answers as Retry-After says and completes', async () => {

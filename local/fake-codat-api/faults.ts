@@ -17,11 +17,34 @@ export interface FaultAnswer {
   error: string;
 }
 
+/** A page answer as the fake is about to send it, and what it was made from. */
+export interface PageBody {
+  results: unknown[];
+  pageNumber: number;
+  pageSize: number;
+  totalResults: number;
+  _links: Record<string, { href: string }>;
+}
+
+export interface PageSource {
+  /** Every item of the list, in order. */
+  items: readonly unknown[];
+  /** The page and page size asked for. */
+  page: number;
+  pageSize: number;
+  /** Builds the honest answer for another page of the same list, as a cache or a proxy might serve it. */
+  pageOf: (page: number) => PageBody;
+}
+
+/** Changes a page answer on its way out: how the misbehaving proxies and APIs below are made. */
+export type PageRewrite = (body: PageBody, source: PageSource) => PageBody;
+
 interface Rule {
   match: RequestMatch;
   remaining: number;
   delayMs?: number;
   answer?: FaultAnswer;
+  rewrite?: PageRewrite;
 }
 
 export interface IncomingRequest {
@@ -32,6 +55,8 @@ export interface IncomingRequest {
 export interface FaultDecision {
   delayMs: number;
   answer?: FaultAnswer;
+  /** Applied in order to a page answer (list routes only). */
+  rewrites: PageRewrite[];
 }
 
 export class Faults {
@@ -70,6 +95,51 @@ export class Faults {
     return this.add(options, { delayMs: options.delayMs });
   }
 
+  /** Rewrites matching page answers with `rewrite`, for a misbehaviour the helpers below do not name. */
+  rewritePage(options: { rewrite: PageRewrite; times?: number; match?: RequestMatch }): this {
+    return this.add(options, { rewrite: options.rewrite });
+  }
+
+  /**
+   * Serves the page as if the list had shifted by `by` items when it was read: positive skips
+   * items (an earlier company deleted during the walk), negative repeats the previous page's
+   * last items (one added). `_links` and `totalResults` stay as they were.
+   */
+  shiftPages(options: { by: number; times?: number; match?: RequestMatch }): this {
+    return this.rewritePage({
+      ...options,
+      rewrite: (body, { items, page, pageSize }) => {
+        const start = Math.max(0, (page - 1) * pageSize + options.by);
+        return { ...body, results: items.slice(start, start + pageSize) };
+      },
+    });
+  }
+
+  /**
+   * Answers with page `page` whatever page was asked, as a cache that ignores the query string:
+   * its `_links.next` then points back at the page asked for, and paging never advances.
+   */
+  servePage(options: { page: number; times?: number; match?: RequestMatch }): this {
+    return this.rewritePage({ ...options, rewrite: (_body, { pageOf }) => pageOf(options.page) });
+  }
+
+  /** Reports `totalResults` as `total` while the pages (and their `next` links) go on to the end. */
+  understateTotal(options: { total: number; times?: number; match?: RequestMatch }): this {
+    return this.rewritePage({ ...options, rewrite: (body) => ({ ...body, totalResults: options.total }) });
+  }
+
+  /** Serves `times` the page size asked for, from the page's start, and says so in `pageSize`. */
+  oversizePages(options: { factor: number; times?: number; match?: RequestMatch }): this {
+    return this.rewritePage({
+      ...options,
+      rewrite: (body, { items, page, pageSize }) => {
+        const start = (page - 1) * pageSize;
+        const size = pageSize * options.factor;
+        return { ...body, pageSize: size, results: items.slice(start, start + size) };
+      },
+    });
+  }
+
   /** At most `limit` requests per clock minute, as the provider's per-IP limit; `undefined` lifts it. */
   limitPerMinute(limit: number | undefined): this {
     this.perMinute = limit;
@@ -86,9 +156,13 @@ export class Faults {
   decide(request: IncomingRequest): FaultDecision {
     let delayMs = 0;
     let answer: FaultAnswer | undefined = this.minuteLimit();
+    const rewrites: PageRewrite[] = [];
     for (const rule of this.rules) {
       if (!matches(rule.match, request)) continue;
-      if (rule.delayMs !== undefined) {
+      if (rule.rewrite) {
+        rewrites.push(rule.rewrite);
+        rule.remaining -= 1;
+      } else if (rule.delayMs !== undefined) {
         delayMs += rule.delayMs;
         rule.remaining -= 1;
       } else if (!answer && rule.answer) {
@@ -97,7 +171,7 @@ export class Faults {
       }
     }
     this.rules = this.rules.filter((rule) => rule.remaining > 0);
-    return { delayMs, answer };
+    return { delayMs, answer, rewrites };
   }
 
   private minuteLimit(): FaultAnswer | undefined {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AccountOptions, FakeAccount } from './account';
-import { Faults, RequestLog } from './faults';
+import { type FaultDecision, Faults, type PageBody, RequestLog } from './faults';
 
 /**
  * A fake of Codat's Platform API, written from its OpenAPI file (Codat-Platform.yaml) and
@@ -76,7 +76,7 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
     else if (decision.answer) {
       const { status, headers, error: message } = decision.answer;
       answer = { ...error(status, message), headers };
-    } else answer = route(request.method ?? 'GET', url);
+    } else answer = route(request.method ?? 'GET', url, decision);
     log.add({
       method: request.method ?? 'GET',
       path: url.pathname,
@@ -109,7 +109,7 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
     };
   }
 
-  function route(method: string, url: URL): Answer {
+  function route(method: string, url: URL, decision: FaultDecision): Answer {
     if (method !== 'GET') return error(405, `${method} is not served by the fake`);
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     try {
@@ -122,12 +122,13 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
         };
       }
       if (root !== 'companies' || rest.length > 0) return error(404, `No route for ${url.pathname}`);
-      if (companyId === undefined) return paged(url, account.companies, options.pageSizeCap);
+      if (companyId === undefined) return paged(url, account.companies, decision, options.pageSizeCap);
       const company = account.company(companyId);
       if (!company) return error(404, `No company was found with ID ${companyId}`, 'ClientsApi');
       if (sub === undefined) return { status: 200, body: company };
       if (sub !== 'connections') return error(404, `No route for ${url.pathname}`);
-      if (connectionId === undefined) return paged(url, company.dataConnections, options.pageSizeCap);
+      if (connectionId === undefined)
+        return paged(url, company.dataConnections, decision, options.pageSizeCap);
       const connection = company.dataConnections.find((item) => item.id === connectionId);
       return connection
         ? { status: 200, body: connection }
@@ -155,22 +156,28 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
   };
 }
 
-/** A page of `items` as the provider pages: from page 1, HAL links with the path it was asked. */
-function paged(url: URL, items: readonly unknown[], cap = PAGE_SIZE_MAX): Answer {
+/**
+ * A page of `items` as the provider pages: from page 1, HAL links with the path it was asked;
+ * then the decision's rewrites, for a test's misbehaving API.
+ */
+function paged(url: URL, items: readonly unknown[], decision: FaultDecision, cap = PAGE_SIZE_MAX): Answer {
   const page = positiveInteger(url.searchParams.get('page'), 1, 'page');
   const asked = positiveInteger(url.searchParams.get('pageSize'), PAGE_SIZE_DEFAULT, 'pageSize');
   if (asked > PAGE_SIZE_MAX) throw new BadQuery(`pageSize must be at most ${PAGE_SIZE_MAX}.`);
   const pageSize = Math.min(asked, cap);
-  const results = items.slice((page - 1) * pageSize, page * pageSize);
-  const href = (n: number) => ({ href: `${url.pathname}?page=${n}&pageSize=${pageSize}` });
-  const links: Record<string, { href: string }> = { self: { href: url.pathname }, current: href(page) };
-  if (page * pageSize < items.length) links.next = href(page + 1);
-  if (page > 1) links.previous = href(page - 1);
-  return {
-    status: 200,
-    body: { results, pageNumber: page, pageSize, totalResults: items.length, _links: links },
-    results: results.length,
+  const pageOf = (n: number): PageBody => {
+    const href = (to: number) => ({ href: `${url.pathname}?page=${to}&pageSize=${pageSize}` });
+    const links: Record<string, { href: string }> = { self: { href: url.pathname }, current: href(n) };
+    if (n * pageSize < items.length) links.next = href(n + 1);
+    if (n > 1) links.previous = href(n - 1);
+    const results = items.slice((n - 1) * pageSize, n * pageSize);
+    return { results, pageNumber: n, pageSize, totalResults: items.length, _links: links };
   };
+  const body = decision.rewrites.reduce(
+    (current, rewrite) => rewrite(current, { items, page, pageSize, pageOf }),
+    pageOf(page),
+  );
+  return { status: 200, body, results: body.results.length };
 }
 
 function positiveInteger(raw: string | null, fallback: number, name: string): number {

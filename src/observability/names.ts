@@ -26,6 +26,8 @@ export const RECONCILE_METRIC = {
   apiRequests: 'ReconcileApiRequests',
   apiThrottles: 'ReconcileApiThrottles',
   walkSeconds: 'ReconcileWalkSeconds',
+  /** Items the walk could not read or store (each named in the sweep's log line). */
+  invalidItems: 'ReconcileInvalidItems',
   /** 1 when a walk ended incomplete (and so deleted nothing), 0 otherwise. */
   incomplete: 'ReconcileIncomplete',
   /** 1 when the provider lists this stack's webhook endpoint as disabled, 0 when enabled. */

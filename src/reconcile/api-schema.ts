@@ -1,5 +1,7 @@
 import * as v from 'valibot';
 import { Connection, type Problem, ReferenceCompany, toProblems } from '../connection/schema';
+import { unsafeValueProblems } from '../connection/unsafe-values';
+import { MAX_PROBLEMS_LISTED } from '../defaults';
 
 /**
  * Schemas of what the provider's REST API answers (Codat-Platform.yaml), checked item by item:
@@ -66,38 +68,63 @@ export interface InvalidItem {
   problems: Problem[];
 }
 
-/** Checks a company and each of its connections; invalid connections are left out and reported. */
-export function checkCompany(raw: unknown, path: string): { company?: Company; invalid: InvalidItem[] } {
+/** Where a company and each of its kept connections sit in the answer, to name what goes wrong later. */
+export interface CompanyPaths {
+  path: string;
+  /** Parallel to the company's `dataConnections`: `results[3].dataConnections[1]`. */
+  connections: string[];
+}
+
+/**
+ * Checks a company and each of its connections, as the receiver checks a delivery: the same
+ * schema, and the same refusal of prototype keys and lone surrogates at any depth. Invalid
+ * connections are left out and reported.
+ */
+export function checkCompany(
+  raw: unknown,
+  path: string,
+): { company?: Company; paths?: CompanyPaths; invalid: InvalidItem[] } {
   const envelope = v.safeParse(CompanyEnvelope, raw);
-  if (!envelope.success) {
-    return { invalid: [{ path, id: idOf(raw), problems: prefixed(toProblems(envelope.issues), path) }] };
+  const { dataConnections: _connections, ...fields } = isObject(raw) ? raw : {};
+  const unsafe = unsafeValueProblems(fields, MAX_PROBLEMS_LISTED, path);
+  if (!envelope.success || unsafe.length > 0) {
+    const problems = envelope.success ? unsafe : [...prefixed(toProblems(envelope.issues), path), ...unsafe];
+    return { invalid: [{ path, id: idOf(raw), problems }] };
   }
   const { dataConnections, ...details } = envelope.output;
   const connections = checkConnections(dataConnections ?? [], `${path}.dataConnections`, details.id);
-  return { company: { ...details, dataConnections: connections.valid }, invalid: connections.invalid };
+  return {
+    company: { ...details, dataConnections: connections.valid },
+    paths: { path, connections: connections.validPaths },
+    invalid: connections.invalid,
+  };
+}
+
+function isObject(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
 export function checkConnections(
   items: readonly unknown[],
   path: string,
   companyId: string | undefined,
-): { valid: Connection[]; invalid: InvalidItem[] } {
+): { valid: Connection[]; validPaths: string[]; invalid: InvalidItem[] } {
   const valid: Connection[] = [];
+  const validPaths: string[] = [];
   const invalid: InvalidItem[] = [];
   items.forEach((item, index) => {
+    const at = `${path}[${index}]`;
+    const unsafe = unsafeValueProblems(item, MAX_PROBLEMS_LISTED, at);
     const result = v.safeParse(Connection, item);
-    if (result.success) valid.push(result.output);
-    else {
-      const at = `${path}[${index}]`;
-      invalid.push({
-        path: at,
-        companyId,
-        id: idOf(item),
-        problems: prefixed(toProblems(result.issues), at),
-      });
+    if (result.success && unsafe.length === 0) {
+      valid.push(result.output);
+      validPaths.push(at);
+    } else {
+      const problems = result.success ? [] : prefixed(toProblems(result.issues), at);
+      invalid.push({ path: at, companyId, id: idOf(item), problems: [...problems, ...unsafe] });
     }
   });
-  return { valid, invalid };
+  return { valid, validPaths, invalid };
 }
 
 export function checkWebhookConsumers(items: readonly unknown[]): {
@@ -138,7 +165,7 @@ export const ErrorBody = v.object({
 
 /** An answer the API should not give to a well-formed call: 401, 403, 400, or a body of the wrong shape. */
 export class CodatApiError extends Error {
-  override readonly name = 'CodatApiError';
+  override readonly name: string = 'CodatApiError';
 
   constructor(
     readonly url: string,
@@ -170,5 +197,63 @@ export function refuseShortPage(
       200,
       `asked for pages of ${asked}, got ${answer.results.length} items (pageSize ${answer.pageSize}): paging would skip items; ask for smaller pages`,
     );
+  }
+}
+
+/**
+ * Paging that defends itself: an answer that would make page-number paging loop, or read
+ * without end, ends the read at once, named. Refused: an answer for another page than the one
+ * asked for (a cache that ignores the query string), a `next` link that does not lead past the
+ * page asked for, a page with more items than asked for, and a listing that runs on past its own
+ * `totalResults` by more than a page. Returns whether a next page is to be read.
+ */
+export function checkPaging(
+  answer: {
+    results: unknown[];
+    pageNumber: number;
+    pageSize: number;
+    totalResults: number;
+    _links?: { next?: { href: string } | null | undefined } | undefined;
+  },
+  asked: { page: number; pageSize: number },
+  path: string,
+): boolean {
+  const url = `${path}?page=${asked.page}&pageSize=${asked.pageSize}`;
+  const refuse = (detail: string): never => {
+    throw new CodatApiError(url, 200, `${detail}: paging would not end or would skip items`);
+  };
+  if (answer.pageNumber !== asked.page) refuse(`answered page ${answer.pageNumber}`);
+  const next = answer._links?.next?.href;
+  if (next !== undefined) {
+    const to = Number(new URL(next, 'http://api').searchParams.get('page'));
+    if (Number.isInteger(to) && to > 0 && to <= asked.page) refuse(`its next link points back at page ${to}`);
+  }
+  if (answer.results.length > asked.pageSize || answer.pageSize > asked.pageSize) {
+    refuse(
+      `asked for pages of ${asked.pageSize}, got ${answer.results.length} items (pageSize ${answer.pageSize})`,
+    );
+  }
+  const before = (asked.page - 1) * asked.pageSize;
+  if (answer.results.length > 0 && before >= answer.totalResults + asked.pageSize) {
+    refuse(`page ${asked.page} still holds items, more than a page past totalResults ${answer.totalResults}`);
+  }
+  refuseShortPage(answer, asked.pageSize, path);
+  return (
+    answer.results.length > 0 && (next !== undefined || asked.page * asked.pageSize < answer.totalResults)
+  );
+}
+
+/**
+ * 401 or 403: the API key was refused. No retry or later run mends it, so the message says
+ * where the key is set rather than blame the API.
+ */
+export class ApiKeyRefusedError extends CodatApiError {
+  override readonly name = 'ApiKeyRefusedError';
+
+  constructor(url: string, status: number, detail: string, correlationId?: string) {
+    super(url, status, detail, correlationId);
+    this.message =
+      `the API key was refused (GET ${url} answered ${status}: ${detail}${correlationId ? `, correlationId ${correlationId}` : ''}): ` +
+      'set a key from the Codat portal (Developers > API keys) in CODAT_API_KEY when run locally, or in the API key secret (the CodatApiKeySecretArn output) in AWS';
   }
 }

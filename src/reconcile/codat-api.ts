@@ -25,15 +25,17 @@
 import * as v from 'valibot';
 import type { Connection } from '../connection/schema';
 import {
+  ApiKeyRefusedError,
   CodatApiError,
   type Company,
+  type CompanyPaths,
   checkCompany,
   checkConnections,
+  checkPaging,
   checkWebhookConsumers,
   ErrorBody,
   type InvalidItem,
   PageEnvelope,
-  refuseShortPage,
   type WebhookConsumer,
   WebhookConsumers,
 } from './api-schema';
@@ -47,8 +49,8 @@ import {
   type RetryPolicy,
 } from './retry';
 
-export type { Company, InvalidItem, WebhookConsumer } from './api-schema';
-export { CodatApiError } from './api-schema';
+export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
+export { ApiKeyRefusedError, CodatApiError } from './api-schema';
 export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
 
 export const DEFAULT_BASE_URL = 'https://api.codat.io';
@@ -78,14 +80,18 @@ export interface CompanyPage {
   /** As the API counted when it served this page: it can change during a walk. */
   totalResults: number;
   companies: Company[];
+  /** Parallel to `companies`: where each company and its connections sit in the answer. */
+  paths: CompanyPaths[];
   /** Items left out of `companies` (or connections left out of a company), by path. */
   invalid: InvalidItem[];
   /** False when an item was invalid: this page's read is incomplete, so do not delete on it. */
   complete: boolean;
+  /** Whether the listing goes on after this page: a `next` link, or fewer items read than `totalResults`. */
+  more: boolean;
 }
 
 export type Lookup<T> =
-  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean }
+  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean; paths?: CompanyPaths }
   | { found: false };
 
 export class CodatApi {
@@ -114,12 +120,16 @@ export class CodatApi {
     const pageSize = options.pageSize ?? this.pageSize;
     for (let page = options.firstPage ?? 1; ; page += 1) {
       const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
-      refuseShortPage(answer, pageSize, '/companies');
+      const more = checkPaging(answer, { page, pageSize }, '/companies');
       const companies: Company[] = [];
+      const paths: CompanyPaths[] = [];
       const invalid: InvalidItem[] = [];
       answer.results.forEach((raw, index) => {
         const checked = checkCompany(raw, `results[${index}]`);
-        if (checked.company) companies.push(checked.company);
+        if (checked.company && checked.paths) {
+          companies.push(checked.company);
+          paths.push(checked.paths);
+        }
         invalid.push(...checked.invalid);
       });
       const { pageNumber, totalResults } = answer;
@@ -128,11 +138,12 @@ export class CodatApi {
         pageSize: answer.pageSize,
         totalResults,
         companies,
+        paths,
         invalid,
         complete: invalid.length === 0,
+        more,
       };
-      const more = answer._links?.next != null || page * pageSize < totalResults;
-      if (answer.results.length === 0 || !more) return;
+      if (!more) return;
     }
   }
 
@@ -140,9 +151,9 @@ export class CodatApi {
   async getCompany(companyId: string): Promise<Lookup<Company>> {
     const body = await this.getOrNotFound(`/companies/${encodeURIComponent(companyId)}`);
     if (body === undefined) return { found: false };
-    const { company, invalid } = checkCompany(body, '(company)');
+    const { company, paths, invalid } = checkCompany(body, '(company)');
     if (!company) throw new CodatApiError(`/companies/${companyId}`, 200, describeInvalid(invalid));
-    return { found: true, value: company, invalid, complete: invalid.length === 0 };
+    return { found: true, value: company, invalid, complete: invalid.length === 0, paths };
   }
 
   /** All of one company's connections, every page; `found: false` when the company is gone. */
@@ -153,12 +164,11 @@ export class CodatApi {
     for (let page = 1; ; page += 1) {
       const answer = await this.page(`${path}?page=${page}&pageSize=${this.pageSize}`, page, true);
       if (answer === undefined) return { found: false };
-      refuseShortPage(answer, this.pageSize, path);
+      const more = checkPaging(answer, { page, pageSize: this.pageSize }, path);
       const checked = checkConnections(answer.results, `page[${page}].results`, companyId);
       connections.push(...checked.valid);
       invalid.push(...checked.invalid);
-      const more = answer._links?.next != null || page * this.pageSize < answer.totalResults;
-      if (answer.results.length === 0 || !more) break;
+      if (!more) break;
     }
     return { found: true, value: connections, invalid, complete: invalid.length === 0 };
   }
@@ -215,7 +225,8 @@ export class CodatApi {
     if (!response.ok) {
       const error = v.safeParse(ErrorBody, body);
       const detail = error.success ? (error.output.error ?? 'no error message') : 'no error message';
-      throw new CodatApiError(
+      const Refusal = response.status === 401 || response.status === 403 ? ApiKeyRefusedError : CodatApiError;
+      throw new Refusal(
         path,
         response.status,
         detail,

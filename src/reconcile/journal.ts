@@ -1,4 +1,5 @@
 import type { ConnectionChange } from '../connection/store';
+import type { InvalidNote } from './progress';
 
 /**
  * What a walk must remember from one page until its sweep: which companies the page listed,
@@ -12,8 +13,10 @@ export interface PageRecord {
   companyIds: string[];
   /** Live stored connections missing from their company's list: tombstones if the walk completes. */
   absent: AbsentConnection[];
-  /** Items of the page that failed validation: the page is then incomplete. */
+  /** Items of the page that could not be read or stored: the page is then incomplete. */
   invalid: number;
+  /** The first few of them, named (see `MAX_INVALID_NAMED`). */
+  invalidItems?: InvalidNote[];
   /** Why the page could not be read at all, after its retries. */
   failure?: string;
 }

@@ -76,6 +76,7 @@ export function recordWalkMetrics(
   metrics.addMetric(RECONCILE_METRIC.apiRequests, MetricUnit.Count, requests.requests);
   metrics.addMetric(RECONCILE_METRIC.apiThrottles, MetricUnit.Count, requests.throttles);
   metrics.addMetric(RECONCILE_METRIC.walkSeconds, MetricUnit.Seconds, seconds);
+  metrics.addMetric(RECONCILE_METRIC.invalidItems, MetricUnit.Count, totals.invalid);
   metrics.addMetric(RECONCILE_METRIC.incomplete, MetricUnit.Count, complete ? 0 : 1);
   for (const change of RECONCILE_CHANGES) {
     const single = metrics.singleMetric();

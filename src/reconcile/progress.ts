@@ -26,6 +26,31 @@ export interface RequestTotals {
 export interface FailedPage {
   page: number;
   reason: string;
+  /** The API refused the key: no later run helps until it is set. */
+  apiKeyRefused?: boolean;
+}
+
+/**
+ * One item the walk could not read or store, named where it was: the page of the listing (none
+ * for the sweep's `GET /companies/{id}`), its path in that answer, its company and connection
+ * when their ids could be read, and why.
+ */
+export interface InvalidNote {
+  page?: number;
+  path: string;
+  companyId?: string;
+  connectionId?: string;
+  reason: string;
+}
+
+/** An invalid item as one line: `page 2: results[1].dataConnections[0] (company …, connection …): why`. */
+export function describeInvalid(note: InvalidNote): string {
+  const where = note.page === undefined ? `GET /companies/${note.companyId ?? '?'}` : `page ${note.page}`;
+  const ids = [
+    note.companyId === undefined ? undefined : `company ${note.companyId}`,
+    note.connectionId === undefined ? undefined : `connection ${note.connectionId}`,
+  ].filter((id) => id !== undefined);
+  return `${where}: ${note.path}${ids.length > 0 ? ` (${ids.join(', ')})` : ''}: ${note.reason}`;
 }
 
 export interface WalkProgress {
@@ -42,10 +67,18 @@ export interface WalkProgress {
   /** The first few pages that could not be read, and why; `failedPageCount` counts them all. */
   failedPages: FailedPage[];
   failedPageCount: number;
+  /** The first few invalid items, named; `totals.invalid` counts them all. Absent in a walk begun before it was added. */
+  invalidItems?: InvalidNote[];
 }
 
 /** At most this many failed pages are named; the count says how many there were. */
 const MAX_FAILED_PAGES_NAMED = 20;
+
+/** At most this many invalid items are named, in the progress and in each page's journal record. */
+export const MAX_INVALID_NAMED = 20;
+
+/** A reason longer than this is cut: a problem can quote a value, and a value can be 400 KB. */
+const MAX_REASON_CHARS = 500;
 
 /** Totals with every count at zero. */
 export function emptyTotals(): WalkTotals {
@@ -72,7 +105,21 @@ export function newProgress(walkId: string, startedAt: Date, pageSize: number): 
     requests: { requests: 0, retries: 0, throttles: 0 },
     failedPages: [],
     failedPageCount: 0,
+    invalidItems: [],
   };
+}
+
+/** Names the first few invalid items in the progress (their count goes to `totals.invalid`). */
+export function noteInvalid(progress: WalkProgress, notes: readonly InvalidNote[]): void {
+  progress.invalidItems ??= [];
+  const named = progress.invalidItems;
+  for (const note of notes) if (named.length < MAX_INVALID_NAMED) named.push(note);
+}
+
+/** A reason from problems, cut to a length fit for a log line and a journal record. */
+export function reasonOf(problems: readonly { path: string; message: string }[]): string {
+  const text = problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ');
+  return text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
 }
 
 export function noteFailedPage(progress: WalkProgress, failed: FailedPage): void {

@@ -1,10 +1,19 @@
 import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
-import { RequestFailedError } from './codat-api';
+import { CodatApiError, RequestFailedError } from './codat-api';
 import { type AbsentConnection, isComplete } from './journal';
-import { addRequests, addTotals, forEachLimit, type WalkProgress } from './progress';
+import {
+  addRequests,
+  addTotals,
+  describeInvalid,
+  forEachLimit,
+  type InvalidNote,
+  MAX_INVALID_NAMED,
+  noteInvalid,
+  type WalkProgress,
+} from './progress';
 import { snapshotEvent } from './snapshot';
-import { type ChangeNote, reconcileCompany, type WalkContext } from './walk';
+import { type ChangeNote, invalidNote, reconcileCompany, type WalkContext } from './walk';
 
 export interface SweepResult {
   /** True when every page was read and valid, and every deletion could be checked. */
@@ -15,27 +24,48 @@ export interface SweepResult {
 
 /**
  * The end of a walk: deletions, only after a complete read. If every page was read and every
- * item on it was valid, then (1) the stored connections a company no longer listed become
- * tombstones, and (2) every live connection of a company the listing did not show becomes a
- * tombstone once `GET /companies/{id}` confirms the company is gone (404): page-number paging
- * can skip a company when an earlier one is deleted during the walk, so absence from the list
- * alone is not proof. A company that is there after all is reconciled instead. A walk with any
- * failed or invalid page deletes nothing.
+ * item on it was valid, the companies the listing did not show are looked up first
+ * (`GET /companies/{id}`): page-number paging can skip a company when an earlier one is deleted
+ * during the walk, so absence from the list alone is not proof. A company that is there after
+ * all is reconciled; one that answers 404 is gone. Only when every lookup answered, and every
+ * company it found was valid, do (1) the stored connections a company no longer listed become
+ * tombstones, and (2) every live connection of a company that answered 404. A walk with any
+ * failed or invalid page, or any lookup unanswered or invalid, deletes nothing.
  */
 export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<SweepResult> {
   if (progress.nextPage !== null) throw new Error('sweep() must come after the last page was walked');
   const problems = await incompleteness(progress, ctx);
   if (problems.length > 0) return { complete: false, problems };
 
-  const seen = new Set<string>();
-  const absent: AbsentConnection[] = [];
+  const reads = new Map<string, number>();
+  const absences: AbsentConnection[] = [];
   for await (const page of ctx.journal.pages(progress.walkId)) {
-    for (const companyId of page.companyIds) seen.add(companyId);
-    absent.push(...page.absent);
+    for (const companyId of page.companyIds) reads.set(companyId, (reads.get(companyId) ?? 0) + 1);
+    absences.push(...page.absent);
   }
+  const missing: string[] = [];
+  for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
+    if (!reads.has(companyId)) missing.push(companyId);
+  }
+  const lookups = await lookUp(missing, progress, ctx);
+  for (const { companyId } of lookups.absent) reads.set(companyId, 1);
+  const absent = absentFromEveryRead([...absences, ...lookups.absent], reads);
+  const invalid = lookups.invalid.slice(0, MAX_INVALID_NAMED).map(describeInvalid);
+  if (lookups.invalid.length > invalid.length)
+    invalid.push(`and ${lookups.invalid.length - invalid.length} more invalid items`);
+  if (lookups.unchecked.length > 0) {
+    const named = lookups.unchecked.slice(0, 5).join(', ');
+    invalid.push(
+      `${lookups.unchecked.length} unlisted companies could not be checked (${named}); left as they are. ` +
+        `The first: ${lookups.firstReason}`,
+    );
+  }
+  if (invalid.length > 0) return { complete: false, problems: invalid };
+
   const receivedAt = ctx.now();
   const expiresAt = tombstoneExpiry(receivedAt, ctx.tombstoneTtlDays);
   const bury = async (stored: StoredConnection, event: AbsentConnection['event']) => {
+    if (stored.deleted || stored.lastEvent.order >= event.order) return;
     const outcome = await ctx.writer.write(
       tombstoneOf(stored, { event, expiresAt, receivedAt: receivedAt.toISOString() }),
     );
@@ -48,55 +78,80 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     };
     ctx.onChange?.(note);
   };
-  /** An absent connection as the journal names it, read again: it may have changed since. */
-  const buryAbsent = async ({ companyId, connectionId, event }: AbsentConnection) => {
+  // Each absent connection as the journal names it, read again: it may have changed since.
+  await forEachLimit(absent, ctx.concurrency, async ({ companyId, connectionId, event }) => {
     const stored = await ctx.reader.get(companyId, connectionId);
-    if (stored && !stored.deleted && stored.lastEvent.order < event.order) await bury(stored, event);
-  };
-  await forEachLimit(absent, ctx.concurrency, buryAbsent);
+    if (stored) await bury(stored, event);
+  });
+  await forEachLimit(lookups.gone, ctx.concurrency, async ({ companyId, event }) => {
+    for (const item of await ctx.reader.listByCompany(companyId)) await bury(item, event);
+  });
+  return { complete: true, problems: [] };
+}
 
-  const missing: string[] = [];
-  for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
-    if (!seen.has(companyId)) missing.push(companyId);
+/**
+ * The connections missing from every read of their company: a company that shifting pages
+ * listed twice is read twice, and a connection one read shows is not gone, whichever read
+ * it was. Each is buried with its first absence's event, so that anything stored since wins.
+ */
+function absentFromEveryRead(
+  absences: readonly AbsentConnection[],
+  reads: ReadonlyMap<string, number>,
+): AbsentConnection[] {
+  const byKey = new Map<string, { first: AbsentConnection; count: number }>();
+  for (const absence of absences) {
+    const key = JSON.stringify([absence.companyId, absence.connectionId]);
+    const known = byKey.get(key);
+    if (!known) byKey.set(key, { first: absence, count: 1 });
+    else {
+      known.count += 1;
+      if (absence.event.order < known.first.event.order) known.first = absence;
+    }
   }
+  return [...byKey.values()]
+    .filter(({ first, count }) => count >= (reads.get(first.companyId) ?? 1))
+    .map(({ first }) => first);
+}
+
+/**
+ * Looks up the companies the listing did not show, at most `ctx.concurrency` at once. Found,
+ * a company is reconciled (creates and updates only) and its absent connections returned;
+ * one that answers 404 is returned as gone, with the event of that answer. Deletes nothing.
+ */
+async function lookUp(companyIds: readonly string[], progress: WalkProgress, ctx: WalkContext) {
   const before = { ...ctx.api.stats };
-  const unchecked: string[] = [];
-  let firstReason = '';
-  await forEachLimit(missing, ctx.concurrency, async (companyId) => {
+  const found = {
+    absent: [] as AbsentConnection[],
+    gone: [] as { companyId: string; event: AbsentConnection['event'] }[],
+    invalid: [] as InvalidNote[],
+    unchecked: [] as string[],
+    firstReason: '',
+  };
+  await forEachLimit(companyIds, ctx.concurrency, async (companyId) => {
     try {
       const lookup = await ctx.api.getCompany(companyId);
       const readAt = ctx.now();
-      if (lookup.found) {
-        // The listing skipped it, but it is there: reconciled now, its own absent connections
-        // buried like any other (the walk is complete, or the sweep would not run).
-        const { counts, absent } = await reconcileCompany(lookup.value, readAt, ctx);
-        addTotals(progress.totals, counts);
-        for (const connection of absent) await buryAbsent(connection);
+      if (!lookup.found) {
+        found.gone.push({ companyId, event: snapshotEvent(ctx.clock, readAt, 'reconcile.absent') });
         return;
       }
-      const event = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
-      const live = (await ctx.reader.listByCompany(companyId)).filter(
-        (item) => !item.deleted && item.lastEvent.order < event.order,
-      );
-      for (const item of live) await bury(item, event);
+      // The listing skipped it, but it is there: reconciled now. Its invalid connections are
+      // left out of `lookup.value`, so what it no longer lists is only known if it was complete.
+      const result = await reconcileCompany(lookup.value, readAt, ctx, { paths: lookup.paths });
+      addTotals(progress.totals, result.counts);
+      const invalid = [...lookup.invalid.map((item) => invalidNote(item)), ...result.invalid];
+      progress.totals.invalid += lookup.invalid.length;
+      noteInvalid(progress, invalid);
+      found.invalid.push(...invalid);
+      if (invalid.length === 0) found.absent.push(...result.absent);
     } catch (error) {
-      if (!(error instanceof RequestFailedError)) throw error;
-      unchecked.push(companyId);
-      firstReason ||= error.message;
+      if (!(error instanceof RequestFailedError || error instanceof CodatApiError)) throw error;
+      found.unchecked.push(companyId);
+      found.firstReason ||= error.message;
     }
   });
   addRequests(progress, ctx.api.stats, before);
-  if (unchecked.length > 0) {
-    const named = unchecked.slice(0, 5).join(', ');
-    return {
-      complete: false,
-      problems: [
-        `${unchecked.length} unlisted companies could not be checked (${named}); left as they are. ` +
-          `The first: ${firstReason}`,
-      ],
-    };
-  }
-  return { complete: true, problems: [] };
+  return found;
 }
 
 /** What makes the walk incomplete, from its progress and its journal; none when complete. */
@@ -105,12 +160,18 @@ async function incompleteness(progress: WalkProgress, ctx: WalkContext): Promise
   if (progress.failedPageCount > progress.failedPages.length) {
     problems.push(`and ${progress.failedPageCount - progress.failedPages.length} more failed pages`);
   }
-  const invalidPages: number[] = [];
+  let invalid = 0;
+  const named: string[] = [];
   for await (const page of ctx.journal.pages(progress.walkId)) {
-    if (!isComplete(page) && page.failure === undefined) invalidPages.push(page.page);
+    if (isComplete(page) || page.failure !== undefined) continue;
+    invalid += page.invalid;
+    for (const note of page.invalidItems ?? []) {
+      if (named.length < MAX_INVALID_NAMED) named.push(describeInvalid(note));
+    }
+    // A record written before items were named: the page at least.
+    if (page.invalidItems === undefined) named.push(`page ${page.page}: ${page.invalid} invalid items`);
   }
-  if (invalidPages.length > 0) {
-    problems.push(`pages with invalid items: ${invalidPages.slice(0, 20).join(', ')}`);
-  }
+  problems.push(...named);
+  if (invalid > named.length) problems.push(`and ${invalid - named.length} more invalid items`);
   return problems;
 }

@@ -1,14 +1,49 @@
+/**
+ * A reconciliation walk: every page of `GET /companies`, each company's connections brought to
+ * what the API showed, then the sweep (sweep.ts). Its invariants, held here and in sweep.ts:
+ *
+ * 1. A connection is tombstoned only when it is absent from every read of its company in that
+ *    walk (a company that shifting pages list twice is read twice), and only when every page
+ *    and every item on it was read and valid, and every `GET /companies/{id}` of a company the
+ *    listing skipped answered, complete and valid. Any of these missing: nothing is deleted,
+ *    and the walk is incomplete (exits non-zero, fails the execution in AWS).
+ * 2. Every item goes through the receiver's own checks: the contract's schema, the refusal of
+ *    prototype keys and lone surrogates at any depth (unsafe-values.ts) and, before each write,
+ *    DynamoDB's limits (item-limits.ts). An item that fails them, or that cannot be read, is not
+ *    written and is named (page, path, company, connection, reason) in the problems, the
+ *    progress, the log lines and the `ReconcileInvalidItems` metric; the walk goes on with
+ *    everything else, and is then incomplete.
+ * 3. Paging defends itself (`checkPaging` in api-schema.ts): an answer for another page than
+ *    asked, a `next` link that does not advance, a page larger than asked, a listing past its
+ *    `totalResults` by more than a page end the walk at once, incomplete and named, after a
+ *    request or two. A refused API key (401, 403) ends it too, saying where the key is set.
+ * 4. Writes are the receiver's conditional writes, ordered as a read at T − lag allowance
+ *    (snapshot.ts): a newer webhook always wins, an equal item is never written, so a second
+ *    walk over an unchanged API writes nothing.
+ */
+import { itemLimitProblems } from '../connection/item-limits';
 import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
-import { WalkStepTooShortError } from '../errors';
-import type { Company } from './api-schema';
-import { type CodatApi, CodatApiError, RequestFailedError } from './codat-api';
+import { storedItem } from '../connection/stored-item';
+import { UnstorableChangeError, WalkStepTooShortError } from '../errors';
+import type { Company, CompanyPaths, InvalidItem } from './api-schema';
+import {
+  ApiKeyRefusedError,
+  type CodatApi,
+  CodatApiError,
+  type CompanyPage,
+  RequestFailedError,
+} from './codat-api';
 import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
 import {
   addRequests,
   addTotals,
   emptyTotals,
   forEachLimit,
+  type InvalidNote,
+  MAX_INVALID_NAMED,
   noteFailedPage,
+  noteInvalid,
+  reasonOf,
   type WalkProgress,
   type WalkTotals,
 } from './progress';
@@ -36,23 +71,33 @@ export interface WalkContext {
   onChange?: (note: ChangeNote) => void;
 }
 
+/** Where a company was read: the page (none for a lookup) and its paths in that answer. */
+export interface ReadAt {
+  page?: number;
+  paths?: CompanyPaths;
+}
+
 /**
  * Brings one company's stored connections to what the API showed at `readAt`: one Query for
  * what is stored, then a conditional write for each connection that differs. Equal items are
  * not written, so an unchanged account costs reads only. Stored live connections the company
- * no longer lists are returned, to be tombstoned only if the whole walk completes.
+ * no longer lists are returned, to be tombstoned only if the whole walk completes. A connection
+ * DynamoDB cannot store (the same limits the receiver checks, item-limits.ts) is not written
+ * and is returned, named, as invalid: the walk goes on, and is then incomplete.
  */
 export async function reconcileCompany(
   company: Company,
   readAt: Date,
   ctx: WalkContext,
-): Promise<{ counts: Partial<WalkTotals>; absent: AbsentConnection[] }> {
+  where: ReadAt = {},
+): Promise<{ counts: Partial<WalkTotals>; absent: AbsentConnection[]; invalid: InvalidNote[] }> {
   const stored = new Map(
     (await ctx.reader.listByCompany(company.id)).map((item) => [item.connection.id, item]),
   );
   const observed = snapshotEvent(ctx.clock, readAt, 'reconcile.observed');
-  const counts = { connections: 0, created: 0, updated: 0, unchanged: 0, newerKept: 0 };
-  for (const connection of company.dataConnections) {
+  const counts = { connections: 0, created: 0, updated: 0, unchanged: 0, newerKept: 0, invalid: 0 };
+  const invalid: InvalidNote[] = [];
+  for (const [index, connection] of company.dataConnections.entries()) {
     counts.connections += 1;
     const existing = stored.get(connection.id);
     stored.delete(connection.id);
@@ -60,7 +105,30 @@ export async function reconcileCompany(
     // A newer event is stored: the API has not caught up with it. No write could win.
     else if (existing && existing.lastEvent.order >= observed.order) counts.newerKept += 1;
     else {
-      const outcome = await ctx.writer.write(observedChange(company, connection, observed, ctx.now()));
+      const change = observedChange(company, connection, observed, ctx.now());
+      const path = where.paths?.connections[index] ?? `(company).dataConnections[${index}]`;
+      const note = (problems: readonly { path: string; message: string }[]): InvalidNote => ({
+        ...(where.page === undefined ? {} : { page: where.page }),
+        path,
+        companyId: company.id,
+        connectionId: connection.id,
+        reason: reasonOf(
+          problems.map((problem) => ({ ...problem, path: inAnswer(problem.path, path, where) })),
+        ),
+      });
+      const problems = itemLimitProblems(storedItem(change));
+      if (problems.length > 0) {
+        invalid.push(note(problems));
+        continue;
+      }
+      let outcome: Awaited<ReturnType<WalkContext['writer']['write']>>;
+      try {
+        outcome = await ctx.writer.write(change);
+      } catch (error) {
+        if (!(error instanceof UnstorableChangeError)) throw error;
+        invalid.push(note(error.problems));
+        continue;
+      }
       if (outcome === 'stale') counts.newerKept += 1;
       else if (outcome === 'duplicate') counts.unchanged += 1;
       else {
@@ -72,8 +140,10 @@ export async function reconcileCompany(
   }
   const absent = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
   const missing = [...stored.values()].filter((item) => !item.deleted && item.lastEvent.order < absent.order);
+  counts.invalid = invalid.length;
   return {
     counts,
+    invalid,
     absent: missing.map((item) => ({
       companyId: item.companyId,
       connectionId: item.connection.id,
@@ -82,16 +152,36 @@ export async function reconcileCompany(
   };
 }
 
+/** An item-limits path (`payload.connection.connectionInfo.a`) as a path in the API's answer. */
+function inAnswer(path: string, connectionPath: string, where: ReadAt): string {
+  if (path.startsWith('payload.connection.'))
+    return `${connectionPath}.${path.slice('payload.connection.'.length)}`;
+  if (path.startsWith('payload.referenceCompany.'))
+    return `${where.paths?.path ?? '(company)'}.${path.slice('payload.referenceCompany.'.length)}`;
+  return `${connectionPath} (${path})`;
+}
+
 /** Reconciles the companies of one page, a few at a time. */
-async function reconcilePage(companies: Company[], readAt: Date, ctx: WalkContext) {
+async function reconcilePage(page: CompanyPage, readAt: Date, ctx: WalkContext) {
+  const { companies } = page;
   const counts: WalkTotals = { ...emptyTotals(), pages: 1, companies: companies.length };
   const absent: AbsentConnection[] = [];
-  await forEachLimit(companies, ctx.concurrency, async (company) => {
-    const result = await reconcileCompany(company, readAt, ctx);
-    addTotals(counts, result.counts);
-    absent.push(...result.absent);
+  const invalid: InvalidNote[] = [];
+  await forEachLimit([...companies.keys()], ctx.concurrency, async (index) => {
+    const company = companies[index] as Company;
+    const where = { page: page.pageNumber, paths: page.paths[index] };
+    try {
+      const result = await reconcileCompany(company, readAt, ctx, where);
+      addTotals(counts, result.counts);
+      absent.push(...result.absent);
+      invalid.push(...result.invalid);
+    } catch (error) {
+      // A storage failure ends the step; it says where, so that it can be found.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`page ${page.pageNumber}, company ${company.id}: ${reason}`, { cause: error });
+    }
   });
-  return { counts, absent };
+  return { counts, absent, invalid };
 }
 
 export interface WalkLimits {
@@ -123,18 +213,25 @@ export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits
         if (ctx.now().getTime() >= walkDeadline) throw new WalkBudgetSpent(limits.walkBudgetMs);
         for await (const page of ctx.api.companyPages({ firstPage: first, pageSize: progress.pageSize })) {
           const readAt = ctx.now();
-          const { counts, absent } = await reconcilePage(page.companies, readAt, ctx);
-          counts.invalid = page.invalid.length;
+          const reconciled = await reconcilePage(page, readAt, ctx);
+          const { counts, absent } = reconciled;
+          const invalid = [
+            ...page.invalid.map((item) => invalidNote(item, page.pageNumber)),
+            ...reconciled.invalid,
+          ];
+          counts.invalid = invalid.length;
           const record: PageRecord = {
             page: page.pageNumber,
             companyIds: page.companies.map((company) => company.id),
             absent,
-            invalid: page.invalid.length,
+            invalid: invalid.length,
+            invalidItems: invalid.slice(0, MAX_INVALID_NAMED),
           };
           await ctx.journal.record(progress.walkId, record);
+          noteInvalid(progress, invalid);
           addTotals(progress.totals, counts);
           progress.totalResults = page.totalResults;
-          const more = page.pageNumber * progress.pageSize < page.totalResults;
+          const more = page.more;
           progress.nextPage = more ? page.pageNumber + 1 : null;
           limits.onPage?.(progress);
           if (!more || ctx.now().getTime() >= limits.stepDeadline) break;
@@ -148,7 +245,7 @@ export async function walkPages(progress: WalkProgress, ctx: WalkContext, limits
           const known = progress.totalResults ?? 0;
           progress.nextPage = page * progress.pageSize < known ? page + 1 : null;
         } else if (error instanceof CodatApiError || error instanceof WalkBudgetSpent) {
-          await failPage(progress, ctx, page, error.message);
+          await failPage(progress, ctx, page, error.message, error instanceof ApiKeyRefusedError);
           progress.nextPage = null;
         } else throw error;
       }
@@ -164,8 +261,14 @@ class WalkBudgetSpent extends Error {
   }
 }
 
-async function failPage(progress: WalkProgress, ctx: WalkContext, page: number, reason: string) {
-  noteFailedPage(progress, { page, reason });
+async function failPage(
+  progress: WalkProgress,
+  ctx: WalkContext,
+  page: number,
+  reason: string,
+  apiKeyRefused = false,
+) {
+  noteFailedPage(progress, { page, reason, ...(apiKeyRefused ? { apiKeyRefused } : {}) });
   await ctx.journal.record(progress.walkId, {
     page,
     companyIds: [],
@@ -173,4 +276,17 @@ async function failPage(progress: WalkProgress, ctx: WalkContext, page: number, 
     invalid: 0,
     failure: reason,
   });
+}
+
+/** An item the API answered that failed validation, as the walk names it. */
+export function invalidNote(item: InvalidItem, page?: number): InvalidNote {
+  // A connection's item carries its company's id; a company's item carries only its own.
+  const isConnection = item.companyId !== undefined;
+  return {
+    ...(page === undefined ? {} : { page }),
+    path: item.path,
+    ...(isConnection || item.id !== undefined ? { companyId: isConnection ? item.companyId : item.id } : {}),
+    ...(isConnection && item.id !== undefined ? { connectionId: item.id } : {}),
+    reason: reasonOf(item.problems),
+  };
 }
