@@ -240,7 +240,10 @@ describe.each(ENGINES)('the reconciler state machine, executed on %s', (engine) 
       const record = await runReconciler(stack, world);
 
       expectStatus(record, 'SUCCEEDED');
-      expect(record.runsOf('CheckEndpoint').map((run) => run.error?.errorType)).toEqual(['CodatApiError']);
+      // A 401 on /webhooks alone: the check says the key was refused; the walk's own reads pass.
+      expect(record.runsOf('CheckEndpoint').map((run) => run.error?.errorType)).toEqual([
+        'ApiKeyRefusedError',
+      ]);
       expect(caught(record, 'CheckEndpoint')).toHaveLength(1);
       // The Catch discards the error: the walk starts from the execution's input.
       const startWalk = record.events.find(
