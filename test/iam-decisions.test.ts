@@ -19,7 +19,7 @@ import { sampleCompanyEvent, sampleEvent } from '../local/sample-events';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { type AwsCall, type AwsCallRecorder, recordAwsCalls } from './support/aws-calls';
 import { changeOf } from './support/changes';
-import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { STACK_FUNCTIONS, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { type EmbeddedTable, startTable } from './support/embedded-table';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
 import {
@@ -258,15 +258,8 @@ afterAll(async () => {
   stack?.close();
 });
 
-/** Every function of the stack, by construct path; the first test holds it to the template. */
-const FUNCTIONS = [
-  'ReceiveWebhook',
-  'ReadApi/ReadConnections',
-  'ChangeEvents/PublishChanges',
-  'Reconciler/ReconcilePages',
-  'Reconciler/ReconcileSweep',
-  'Reconciler/CheckWebhookEndpoint',
-];
+/** Every function of the stack, by construct path. */
+const FUNCTIONS = STACK_FUNCTIONS;
 
 const tableArn = (name: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${name}`;
 

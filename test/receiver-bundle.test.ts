@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { invokeDeployedFunction, startSecretsManagerStandIn } from '../bench/deployed-bundle';
 import { sampleEvent } from '../local/sample-events';
-import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { STACK_FUNCTIONS, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { type EmbeddedTable, startTable } from './support/embedded-table';
 import { ENGINES } from './support/engines';
 import { signedApiEvent, testSecret } from './support/signed-request';
@@ -24,14 +24,7 @@ afterAll(() => {
 });
 
 /** Every function of the stack, by construct path. */
-const FUNCTIONS = [
-  'ReceiveWebhook',
-  'ReadApi/ReadConnections',
-  'ChangeEvents/PublishChanges',
-  'Reconciler/ReconcilePages',
-  'Reconciler/ReconcileSweep',
-  'Reconciler/CheckWebhookEndpoint',
-];
+const FUNCTIONS = STACK_FUNCTIONS;
 
 describe('the synthesized bundles', () => {
   it('are all of the stack, so that a function added later is checked too', () => {

@@ -6,6 +6,19 @@ import { deployedFunction, synthesize } from '../../bench/deployed-bundle';
 import { ConnectionsStack } from '../../lib/connections-stack';
 import { captureOutput } from './logs';
 
+/**
+ * Every function of the stack, by construct path. The bundle tests hold it to the template, so
+ * that a function added later is checked by every suite that walks this list.
+ */
+export const STACK_FUNCTIONS = [
+  'ReceiveWebhook',
+  'ReadApi/ReadConnections',
+  'ChangeEvents/PublishChanges',
+  'Reconciler/ReconcilePages',
+  'Reconciler/ReconcileSweep',
+  'Reconciler/CheckWebhookEndpoint',
+] as const;
+
 /** A CloudFormation template, as the cloud assembly holds it. */
 export interface StackTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
