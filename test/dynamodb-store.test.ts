@@ -226,9 +226,10 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
     );
   });
 
-  it('makes on a retry of company.deleted only the tombstones an earlier attempt left, with no write for the others', async () => {
+  /** A company of `connections` live connections, stored, and its company.deleted tombstone. */
+  const companyOf = async (connections: number) => {
     const companyId = randomUUID();
-    for (let index = 0; index < 10; index += 1) {
+    for (let index = 0; index < connections; index += 1) {
       await table.store.write(
         changeOf({
           eventType: 'connection.connected',
@@ -244,6 +245,11 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
       expiresAt: 1_800_000_000,
       receivedAt: '2026-11-28T13:00:01.000Z',
     };
+    return { companyId, tombstone };
+  };
+
+  it('makes on a retry of company.deleted only the tombstones an earlier attempt left, with no write for the others', async () => {
+    const { companyId, tombstone } = await companyOf(10);
     // The first attempt was cut off after four of them.
     for (const stored of (await table.store.listByCompany(companyId)).slice(0, 4)) {
       await table.store.write(tombstoneOf(stored, tombstone));
@@ -270,23 +276,7 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
   });
 
   it("starts no further tombstone once the function's time is up, and a retry finishes the rest", async () => {
-    const companyId = randomUUID();
-    for (let index = 0; index < 120; index += 1) {
-      await table.store.write(
-        changeOf({
-          eventType: 'connection.connected',
-          companyId,
-          connectionId: randomUUID(),
-          generatedDate: '2026-11-28T10:00:00Z',
-        }),
-      );
-    }
-    const tombstone: CompanyTombstone = {
-      companyId,
-      event: companyDeletedEvent({ id: randomUUID(), generatedDate: '2026-11-28T13:00:00Z' } as never),
-      expiresAt: 1_800_000_000,
-      receivedAt: '2026-11-28T13:00:01.000Z',
-    };
+    const { companyId, tombstone } = await companyOf(120);
     const timeUp = new AbortController();
     const client = localDynamoDbClient(table.endpoint);
     let started = 0;
