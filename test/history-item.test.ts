@@ -1,4 +1,5 @@
 import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
+import type { ConnectionChange } from '../src/connection/store';
 import { toStoredConnection } from '../src/connection/stored-item';
 import { DEFAULT_HISTORY_DAYS } from '../src/defaults';
 import { UnreadableStreamRecordError } from '../src/events/stream-record';
@@ -14,6 +15,15 @@ function itemOf(record: Parameters<typeof historyDecisionOfRecord>[0]) {
   const decision = historyDecisionOfRecord(record, options);
   if (!decision.record) throw new Error(`expected a history item, got ${decision.reason}`);
   return decision.item;
+}
+
+/** Two events of one fresh connection, an hour apart. */
+function oneConnection(first: string, second: string): [ConnectionChange, ConnectionChange] {
+  const key = freshIds();
+  return [
+    changeOf({ eventType: first, ...key, generatedDate: '2026-11-28T08:00:00Z' }),
+    changeOf({ eventType: second, ...key, generatedDate: '2026-11-28T09:00:00Z' }),
+  ];
 }
 
 describe('the history item of a Connection stream record', () => {
@@ -80,13 +90,7 @@ describe('the history item of a Connection stream record', () => {
   });
 
   it('shows a tombstone as the change that deleted, with the last status the connection had', () => {
-    const key = freshIds();
-    const live = changeOf({
-      eventType: 'connection.connected',
-      ...key,
-      generatedDate: '2026-11-28T08:00:00Z',
-    });
-    const gone = changeOf({ eventType: 'connection.deleted', ...key, generatedDate: '2026-11-28T09:00:00Z' });
+    const [live, gone] = oneConnection('connection.connected', 'connection.deleted');
 
     const item = itemOf(writeRecord(gone, live));
 
@@ -127,13 +131,7 @@ describe('the history item of a Connection stream record', () => {
   });
 
   it('keeps a failed attempt even when it leaves the status and the errors as they were', () => {
-    const key = freshIds();
-    const failed = changeOf({
-      eventType: 'connection.failed',
-      ...key,
-      generatedDate: '2026-11-28T08:00:00Z',
-    });
-    const again = changeOf({ eventType: 'connection.failed', ...key, generatedDate: '2026-11-28T09:00:00Z' });
+    const [failed, again] = oneConnection('connection.failed', 'connection.failed');
 
     const item = itemOf(writeRecord(again, failed));
 
