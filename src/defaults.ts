@@ -39,3 +39,10 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** At most this many problems are listed in a 400 answer (its count says how many there were). */
 export const MAX_PROBLEMS_LISTED = 20;
+
+/** Days a connection's history item is kept before DynamoDB TTL removes it (`-c historyDays=`). */
+export const DEFAULT_HISTORY_DAYS = 400;
+
+/** History items a page holds when the caller names no `limit`, and the most it may ask for. */
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_HISTORY_LIMIT = 200;

@@ -123,3 +123,18 @@ export class WalkStepTooShortError extends Error {
     );
   }
 }
+
+/**
+ * A query parameter of a read route is not one the route accepts (a `since` that is no
+ * date-time, a `cursor` this route never gave out, a `limit` out of range): the caller's to fix.
+ */
+export class InvalidQueryParameterError extends Error {
+  override readonly name = 'InvalidQueryParameterError';
+  constructor(
+    /** The parameter at fault, as the caller spelled it in the query string. */
+    readonly parameter: string,
+    reason: string,
+  ) {
+    super(`${parameter}: ${reason}`);
+  }
+}

@@ -45,7 +45,7 @@ export const CUT_MARK = '…';
 const WHOLE = new Set(['changeId', 'change', 'companyId', 'connectionId']);
 
 /** `text` cut to at most `length` UTF-16 units, never between the halves of a surrogate pair. */
-function cut(text: string, length: number): string {
+export function cut(text: string, length: number): string {
   if (text.length <= length) return text;
   return `${text.slice(0, cutEnd(text, length))}${CUT_MARK}`;
 }

@@ -1,4 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { StoredConnection } from '../connection/store';
 import { toStoredConnection } from '../connection/stored-item';
 import { type ChangeDecision, changeOf } from './change-event';
 
@@ -27,15 +28,20 @@ function isTtlRemoval(record: ChangeRecord): boolean {
 const image = (attributes: Record<string, unknown>) =>
   toStoredConnection(attributes as Record<string, AttributeValue>);
 
+/** The item before and after the write a stream record reports, or why it reports none. */
+export type RecordImages =
+  | { removed: false; previous: StoredConnection | undefined; current: StoredConnection }
+  | { removed: true; reason: 'ttl-expiry' | 'removed' };
+
 /**
- * What a stream record means to consumers. The store never deletes an item (a deletion is a
- * tombstone, written as a MODIFY), so a REMOVE is DynamoDB TTL dropping an expired tombstone,
- * which publishes nothing, or someone deleting an item by hand, which publishes nothing either:
- * it is no change of the provider's.
+ * The images of a record, read once for every consumer (the change events, the history). The
+ * store never deletes an item (a deletion is a tombstone, written as a MODIFY), so a REMOVE is
+ * DynamoDB TTL dropping an expired tombstone, or someone deleting an item by hand: no change of
+ * the provider's. A record without the images NEW_AND_OLD_IMAGES gives is refused.
  */
-export function changeOfRecord(record: ChangeRecord): ChangeDecision {
+export function imagesOfRecord(record: ChangeRecord): RecordImages {
   if (record.eventName === 'REMOVE') {
-    return { publish: false, reason: isTtlRemoval(record) ? 'ttl-expiry' : 'removed' };
+    return { removed: true, reason: isTtlRemoval(record) ? 'ttl-expiry' : 'removed' };
   }
   const newImage = record.dynamodb?.NewImage;
   if (!newImage) {
@@ -49,5 +55,12 @@ export function changeOfRecord(record: ChangeRecord): ChangeDecision {
       'a MODIFY record without OldImage: the stream must carry NEW_AND_OLD_IMAGES',
     );
   }
-  return changeOf(oldImage ? image(oldImage) : undefined, image(newImage));
+  return { removed: false, previous: oldImage ? image(oldImage) : undefined, current: image(newImage) };
+}
+
+/** What a stream record means to consumers: a removal publishes nothing (see `imagesOfRecord`). */
+export function changeOfRecord(record: ChangeRecord): ChangeDecision {
+  const images = imagesOfRecord(record);
+  if (images.removed) return { publish: false, reason: images.reason };
+  return changeOf(images.previous, images.current);
 }
