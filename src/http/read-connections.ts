@@ -1,28 +1,24 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { isUtf8Text, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../connection/dynamodb-limits';
 import type { ConnectionReader } from '../connection/store';
 import { type ErrorAnswer, json, toErrorAnswer } from './answers';
-
-/** DynamoDB's key limits: a longer id cannot be stored, so it is asked for by mistake. */
-const MAX_COMPANY_ID_BYTES = 2048;
-const MAX_CONNECTION_ID_BYTES = 1024;
 
 type ReadRequest =
   | { companyId: string; connectionId?: string; includeDeleted: boolean }
   | { problem: string };
 
+/** The ids and the query asked for; an id longer than DynamoDB's keys cannot be stored, so it is a mistake. */
 function readRequest(event: APIGatewayProxyEventV2): ReadRequest {
   const { companyId, connectionId } = event.pathParameters ?? {};
   if (!companyId) return { problem: 'companyId is required' };
-  if (Buffer.byteLength(companyId) > MAX_COMPANY_ID_BYTES || !companyId.isWellFormed()) {
-    return { problem: `companyId must be well-formed and at most ${MAX_COMPANY_ID_BYTES} bytes` };
+  if (Buffer.byteLength(companyId) > MAX_PARTITION_KEY_BYTES || !isUtf8Text(companyId)) {
+    return { problem: `companyId must be well-formed and at most ${MAX_PARTITION_KEY_BYTES} bytes` };
   }
   if (
     connectionId !== undefined &&
-    (connectionId === '' ||
-      Buffer.byteLength(connectionId) > MAX_CONNECTION_ID_BYTES ||
-      !connectionId.isWellFormed())
+    (connectionId === '' || Buffer.byteLength(connectionId) > MAX_SORT_KEY_BYTES || !isUtf8Text(connectionId))
   ) {
-    return { problem: `connectionId must be well-formed, 1 to ${MAX_CONNECTION_ID_BYTES} bytes` };
+    return { problem: `connectionId must be well-formed, 1 to ${MAX_SORT_KEY_BYTES} bytes` };
   }
   const query = new URLSearchParams(event.rawQueryString ?? '');
   const includeDeleted = query.getAll('includeDeleted');
