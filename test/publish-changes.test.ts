@@ -8,7 +8,6 @@ import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-c
 import type { ConnectionChangeDetail } from '../src/events/change-event';
 import { MAX_PUT_EVENTS_BYTES } from '../src/events/event-entry';
 import { EventBridgeChangePublisher } from '../src/events/publisher';
-import { readPublisherConfig } from '../src/events/publisher-config';
 import { createStreamHandler } from '../src/events/stream-handler';
 import { createLogger, createMetrics, type Logger, type Metrics } from '../src/observability/powertools';
 import { changeOf } from './support/changes';
@@ -390,16 +389,5 @@ describe('the EventBridge publisher', () => {
     await expect(
       new EventBridgeChangePublisher(fake, 'bus').publish(detail as unknown as ConnectionChangeDetail),
     ).rejects.toThrow('abc ThrottlingException: Rate exceeded');
-  });
-});
-
-describe('the publisher function’s configuration', () => {
-  it('names the bus in camelCase, and refuses to start without EVENT_BUS_NAME', () => {
-    expect(readPublisherConfig({ EVENT_BUS_NAME: 'changes', LOG_LEVEL: 'debug' })).toEqual({
-      eventBusName: 'changes',
-      logLevel: 'debug',
-      stage: 'local',
-    });
-    expect(() => readPublisherConfig({})).toThrow('Invalid configuration: EVENT_BUS_NAME is required');
   });
 });

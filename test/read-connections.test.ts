@@ -4,7 +4,6 @@ import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import type { StoredConnection } from '../src/connection/store';
 import { StorageUnavailableError } from '../src/errors';
-import { readReadConfig } from '../src/http/read-config';
 import { createConnectionReader } from '../src/http/read-connections';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
@@ -211,18 +210,5 @@ describe('the read function, as Lambda runs it', () => {
     expect(nextLine).toMatchObject({ level: 'INFO', statusCode: 400 });
     expect(nextLine).not.toHaveProperty('reasonCode');
     expect(nextLine).not.toHaveProperty('reason');
-  });
-});
-
-describe('the read function’s configuration', () => {
-  it('names the table in camelCase, and refuses to start without TABLE_NAME or with a bad LOG_LEVEL', () => {
-    expect(readReadConfig({ TABLE_NAME: 'Connections', STAGE: 'prod' })).toEqual({
-      tableName: 'Connections',
-      logLevel: 'info',
-      stage: 'prod',
-    });
-    expect(() => readReadConfig({ LOG_LEVEL: 'loud' })).toThrow(
-      'Invalid configuration: TABLE_NAME is required; LOG_LEVEL must be one of debug, info, warn, error',
-    );
   });
 });
