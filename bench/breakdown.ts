@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import { toConnectionChange } from '../src/connection/connection-change';
-import { buildUpdate } from '../src/connection/dynamodb-store';
+import { buildUpdate } from '../src/connection/connection-update';
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionWriter } from '../src/connection/store';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';

@@ -12,6 +12,11 @@ export type HttpApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+/**
+ * The request body passed the local server's limit while it was read. Not a domain error, so not
+ * in src/errors.ts: it stands in for API Gateway's own payload limit, met before any handler
+ * runs, and only this transport throws and catches it; the receiver's limit is PayloadTooLargeError.
+ */
 export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }

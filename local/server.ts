@@ -85,7 +85,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     tombstoneTtlDays: options.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS,
     logger,
   });
-  const reader = createConnectionReader(store);
+  const read = createConnectionReader(store);
+  // The local run logs no line per read: the answer is all it serves.
+  const reader = async (event: Parameters<typeof read>[0]) => (await read(event)).response;
   const listener = httpApi(
     [
       { method: 'POST', path: WEBHOOK_PATH, handler: receiver },

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import * as v from 'valibot';
 import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS } from './defaults';
-import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from './environment';
+import { COMMON_SETTINGS, readEnvironment, requiredText, wholeNumber } from './environment';
 
 /** The Lambda function's environment, checked once at cold start. Required values have no default. */
 const LambdaEnvironment = v.object({
@@ -9,8 +9,7 @@ const LambdaEnvironment = v.object({
   SIGNING_SECRET_ARN: requiredText('SIGNING_SECRET_ARN'),
   TOMBSTONE_TTL_DAYS: wholeNumber('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
   SECRET_CACHE_SECONDS: wholeNumber('SECRET_CACHE_SECONDS', DEFAULT_SECRET_CACHE_SECONDS),
-  LOG_LEVEL: LogLevelSetting,
-  STAGE: StageSetting,
+  ...COMMON_SETTINGS,
   /** Comma-separated caller addresses to serve; any address when unset. */
   ALLOWED_SOURCE_IPS: v.optional(
     v.pipe(

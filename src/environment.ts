@@ -29,6 +29,19 @@ export const StageSetting = v.optional(
   'local',
 );
 
+/** `LOG_LEVEL` and `STAGE`, which every function reads: spread into its schema. */
+export const COMMON_SETTINGS = { LOG_LEVEL: LogLevelSetting, STAGE: StageSetting };
+
+/**
+ * The environment of a function that names one resource (the read function's table, the
+ * publisher's bus) besides the common settings, checked once at cold start.
+ */
+export function readResourceEnvironment(env: NodeJS.ProcessEnv, name: string) {
+  const schema = v.object({ resource: requiredText(name), ...COMMON_SETTINGS });
+  const config = readEnvironment(schema, { resource: env[name], LOG_LEVEL: env.LOG_LEVEL, STAGE: env.STAGE });
+  return { resource: config.resource, logLevel: config.LOG_LEVEL, stage: config.STAGE };
+}
+
 /** Reads `env` with `schema`; throws one message that lists every problem. */
 export function readEnvironment<const TSchema extends v.GenericSchema>(
   schema: TSchema,

@@ -110,6 +110,19 @@ export class PublishFailedError extends Error {
   }
 }
 
+/** A stream record left for the retry because an earlier record of its batch failed. */
+export class EarlierRecordFailedError extends Error {
+  override readonly name = 'EarlierRecordFailedError';
+  constructor() {
+    super('not attempted: an earlier record of the batch failed, and events are published in order');
+  }
+}
+
+/** The stream was not set up with NEW_AND_OLD_IMAGES, or the record is not one of ours. */
+export class UnreadableStreamRecordError extends Error {
+  override readonly name = 'UnreadableStreamRecordError';
+}
+
 /**
  * A walk step began with less time than one page needs, so it could read nothing; handing the
  * same page to the next step would loop until the execution's own timeout.

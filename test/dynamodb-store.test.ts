@@ -13,6 +13,16 @@ function ids() {
   return { companyId: randomUUID(), connectionId: randomUUID() };
 }
 
+/** A change of connection `key` by a `connection.<type>` event generated at `time` (UTC) on 28 November. */
+function eventAt(
+  type: string,
+  key: ReturnType<typeof ids>,
+  time: string,
+  at?: Parameters<typeof changeOf>[1],
+) {
+  return changeOf({ eventType: `connection.${type}`, ...key, generatedDate: `2026-11-28T${time}Z` }, at);
+}
+
 describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
   let table: EmbeddedTable;
 
@@ -60,16 +70,8 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
 
   it('reports an older event arriving late as stale and changes nothing', async () => {
     const key = ids();
-    const newer = changeOf({
-      eventType: 'connection.disconnected',
-      ...key,
-      generatedDate: '2026-11-28T10:00:00Z',
-    });
-    const older = changeOf({
-      eventType: 'connection.connected',
-      ...key,
-      generatedDate: '2026-11-28T09:00:00Z',
-    });
+    const newer = eventAt('disconnected', key, '10:00:00');
+    const older = eventAt('connected', key, '09:00:00');
     await table.store.write(newer);
 
     const outcome = await table.store.write(older);
@@ -80,13 +82,8 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
 
   it('applies a newer event over an older one and keeps when the connection was first stored', async () => {
     const key = ids();
-    await table.store.write(
-      changeOf({ eventType: 'connection.created', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
-    );
-    const connected = changeOf(
-      { eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T09:01:00Z' },
-      { receivedAt: new Date('2026-11-28T13:00:00Z') },
-    );
+    await table.store.write(eventAt('created', key, '09:00:00'));
+    const connected = eventAt('connected', key, '09:01:00', { receivedAt: new Date('2026-11-28T13:00:00Z') });
 
     expect(await table.store.write(connected)).toBe('applied');
 
@@ -103,9 +100,7 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
       changeOf({ eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T10:00:00-05:00' }),
     );
 
-    const outcome = await table.store.write(
-      changeOf({ eventType: 'connection.disconnected', ...key, generatedDate: '2026-11-28T14:00:00Z' }),
-    );
+    const outcome = await table.store.write(eventAt('disconnected', key, '14:00:00'));
 
     expect(outcome).toBe('stale');
   });
@@ -128,14 +123,8 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
 
   it('removes fields that the newer event leaves out, so the item is that event and not a blend', async () => {
     const key = ids();
-    await table.store.write(
-      changeOf({ eventType: 'connection.failed', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
-    );
-    const later = changeOf({
-      eventType: 'connection.connected',
-      ...key,
-      generatedDate: '2026-11-28T09:05:00Z',
-    });
+    await table.store.write(eventAt('failed', key, '09:00:00'));
+    const later = eventAt('connected', key, '09:05:00');
     delete later.connection.integrationKey;
     delete later.connection.dataConnectionErrors;
 
@@ -149,20 +138,14 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
 
   it('keeps a deleted connection as a tombstone with an expiry, and refuses older events after it', async () => {
     const key = ids();
-    await table.store.write(
-      changeOf({ eventType: 'connection.connected', ...key, generatedDate: '2026-11-28T09:00:00Z' }),
-    );
-    const deleted = changeOf(
-      { eventType: 'connection.deleted', ...key, generatedDate: '2026-11-28T10:00:00Z' },
-      { receivedAt: new Date('2026-11-28T12:00:00Z'), tombstoneTtlDays: 30 },
-    );
+    await table.store.write(eventAt('connected', key, '09:00:00'));
+    const deleted = eventAt('deleted', key, '10:00:00', {
+      receivedAt: new Date('2026-11-28T12:00:00Z'),
+      tombstoneTtlDays: 30,
+    });
     expect(await table.store.write(deleted)).toBe('applied');
 
-    const late = changeOf({
-      eventType: 'connection.reconnected',
-      ...key,
-      generatedDate: '2026-11-28T09:30:00Z',
-    });
+    const late = eventAt('reconnected', key, '09:30:00');
     expect(await table.store.write(late)).toBe('stale');
 
     const stored = await table.store.get(key.companyId, key.connectionId);
@@ -172,13 +155,9 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
 
   it('lifts the tombstone when a newer event for the same connection arrives', async () => {
     const key = ids();
-    await table.store.write(
-      changeOf({ eventType: 'connection.deleted', ...key, generatedDate: '2026-11-28T10:00:00Z' }),
-    );
+    await table.store.write(eventAt('deleted', key, '10:00:00'));
 
-    await table.store.write(
-      changeOf({ eventType: 'connection.created', ...key, generatedDate: '2026-11-28T11:00:00Z' }),
-    );
+    await table.store.write(eventAt('created', key, '11:00:00'));
 
     const stored = await table.store.get(key.companyId, key.connectionId);
     expect(stored?.deleted).toBe(false);

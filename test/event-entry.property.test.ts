@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { itemBytes, MAX_ITEM_BYTES } from '../src/connection/item-limits';
+import { MAX_ITEM_BYTES } from '../src/connection/dynamodb-limits';
+import { itemBytes } from '../src/connection/item-limits';
 import type { ConnectionChange } from '../src/connection/store';
 import { storedItem } from '../src/connection/stored-item';
 import type { ConnectionChangeDetail } from '../src/events/change-event';

@@ -26,6 +26,13 @@ async function sendExpectingNoWrite(payload: string, headers: Record<string, str
   return answer;
 }
 
+/** `count` maps nested in one another, the innermost holding a number. */
+function nestedMaps(count: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { a: 1 };
+  for (let map = 1; map < count; map++) value = { a: value };
+  return value;
+}
+
 /** Deliveries that must be refused with 401 and write nothing. */
 const forgeries: [string, () => { payload: string; headers: Record<string, string> }][] = [
   [
@@ -275,6 +282,28 @@ describe.each(ENGINES)('on %s', (engine) => {
       expect(answer.status).toBe(400);
       expect(answer.json.problems).toEqual([
         { path: 'generatedDate', message: expect.stringContaining('ahead') },
+      ]);
+    });
+
+    it('stores a connectionInfo nested as deep as DynamoDB stores: 31 maps, the item being level 1', async () => {
+      const payload = event((e) => (e.payload.connection.connectionInfo = nestedMaps(31) as never));
+
+      const answer = await post(harness.server.webhookUrl, payload, headersFor(payload));
+
+      expect(answer.json).toEqual({ result: 'applied' });
+    });
+
+    it('answers 400 unstorable to a connectionInfo nested one map deeper than DynamoDB stores, naming where', async () => {
+      const payload = event((e) => (e.payload.connection.connectionInfo = nestedMaps(32) as never));
+
+      const answer = await sendExpectingNoWrite(payload, headersFor(payload));
+
+      expect(answer.status).toBe(400);
+      expect(answer.json.problems).toEqual([
+        {
+          path: `payload.connection.connectionInfo${'.a'.repeat(31)}`,
+          message: "nests deeper than DynamoDB's 32 levels",
+        },
       ]);
     });
 

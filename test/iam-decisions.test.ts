@@ -18,7 +18,6 @@ import { type FakeCodatApi, startFakeCodatApi } from '../local/fake-codat-api/se
 import { sampleCompanyEvent, sampleEvent } from '../local/sample-events';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { type AwsCall, type AwsCallRecorder, recordAwsCalls } from './support/aws-calls';
-import { changeOf } from './support/changes';
 import { STACK_FUNCTIONS, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { type EmbeddedTable, startTable } from './support/embedded-table';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
@@ -33,7 +32,7 @@ import {
   unusedGrants,
 } from './support/iam';
 import { signedApiEvent, testSecret } from './support/signed-request';
-import { imageOf, streamEvent, streamRecord } from './support/stream-records';
+import { deauthorization, streamEvent } from './support/stream-records';
 import { synthesizeTemplate } from './support/template';
 
 /**
@@ -184,24 +183,10 @@ beforeAll(async () => {
   };
 
   // The publisher, on a stream record.
-  const ids = { companyId, connectionId };
-  const linked = changeOf({
-    eventType: 'connection.connected',
-    ...ids,
-    generatedDate: '2026-11-28T10:00:00Z',
+  const { record: deauthorizing } = deauthorization({ companyId, connectionId });
+  const publishing = run(PUBLISHER, stack.fn('ChangeEvents/PublishChanges'), [streamEvent(deauthorizing)], {
+    EVENT_BUS_NAME,
   });
-  const deauthorized = changeOf({
-    eventType: 'connection.disconnected',
-    ...ids,
-    status: 'Deauthorized',
-    generatedDate: '2026-11-28T10:01:00Z',
-  });
-  const publishing = run(
-    PUBLISHER,
-    stack.fn('ChangeEvents/PublishChanges'),
-    [streamEvent(streamRecord('MODIFY', { old: imageOf(linked), new: imageOf(deauthorized) }))],
-    { EVENT_BUS_NAME },
-  );
 
   // The reconciler's three functions, invoked directly as the state machine would, over the
   // fake Codat API. Its address and a small page size are the only variables the template

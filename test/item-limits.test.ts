@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { buildUpdate } from '../src/connection/dynamodb-store';
-import { itemBytes, itemLimitProblems, MAX_ITEM_BYTES } from '../src/connection/item-limits';
+import { buildUpdate } from '../src/connection/connection-update';
+import { MAX_ITEM_BYTES } from '../src/connection/dynamodb-limits';
+import { itemBytes, itemLimitProblems } from '../src/connection/item-limits';
 import type { ConnectionChange } from '../src/connection/store';
 import { storedItem } from '../src/connection/stored-item';
 import { changeOf } from './support/changes';

@@ -6,6 +6,8 @@ import { readLambdaConfig } from '../src/config';
 import type { ConnectionWriter, WriteOutcome } from '../src/connection/store';
 import type { LogLevel } from '../src/defaults';
 import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
+import { readPublisherConfig } from '../src/events/publisher-config';
+import { readReadConfig } from '../src/http/read-config';
 import { DeliveryMetrics } from '../src/observability/metrics';
 import { createLogger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
@@ -339,6 +341,23 @@ describe('the function configuration', () => {
     expect(readLambdaConfig(base)).toMatchObject({ allowedSourceIps: [] });
     expect(() => readLambdaConfig({ ...base, ALLOWED_SOURCE_IPS: 'codat.io' })).toThrow(/ALLOWED_SOURCE_IPS/);
   });
+
+  it.each([
+    ['read function', readReadConfig, 'TABLE_NAME', 'tableName'],
+    ['publisher', readPublisherConfig, 'EVENT_BUS_NAME', 'eventBusName'],
+  ] as const)(
+    'reads the %s’s one resource in camelCase, and refuses to start without it',
+    (_, read, variable, key) => {
+      expect(read({ [variable]: 'named', STAGE: 'prod' })).toEqual({
+        [key]: 'named',
+        logLevel: 'info',
+        stage: 'prod',
+      });
+      expect(() => read({ LOG_LEVEL: 'loud' })).toThrow(
+        `Invalid configuration: ${variable} is required; LOG_LEVEL must be one of debug, info, warn, error`,
+      );
+    },
+  );
 
   it('refuses a stage that cannot be a metric dimension value', () => {
     expect(() =>

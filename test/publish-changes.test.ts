@@ -3,22 +3,23 @@ import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import type { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { lambdaContext } from '../local/lambda-context';
+import type { SampleEventOptions } from '../local/sample-events';
 import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
 import type { ConnectionChangeDetail } from '../src/events/change-event';
 import { MAX_PUT_EVENTS_BYTES } from '../src/events/event-entry';
 import { EventBridgeChangePublisher } from '../src/events/publisher';
 import { createStreamHandler } from '../src/events/stream-handler';
-import { createLogger, createMetrics, type Metrics } from '../src/observability/powertools';
+import { createLogger, createMetrics, type Logger, type Metrics } from '../src/observability/powertools';
 import { changeOf } from './support/changes';
 import { FakeEventBridge } from './support/fake-eventbridge';
-import { captureOutput } from './support/logs';
-import { imageOf, streamEvent, streamRecord } from './support/stream-records';
+import { captureOutput, RecordingLogger } from './support/logs';
+import { changeRecord, deauthorization, imageOf, streamEvent, streamRecord } from './support/stream-records';
 
-function publisherOver(fake: FakeEventBridge, metrics?: Metrics) {
+function publisherOver(fake: FakeEventBridge, options: { metrics?: Metrics; logger?: Logger } = {}) {
   const handler = createStreamHandler({
     publisher: new EventBridgeChangePublisher(fake, 'codat-connections-test'),
-    logger: createLogger({ stage: 'test' }),
-    ...(metrics ? { metrics } : {}),
+    logger: options.logger ?? createLogger({ stage: 'test' }),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   return (event: ReturnType<typeof streamEvent>) =>
     handler(event, lambdaContext()) as Promise<DynamoDBBatchResponse>;
@@ -52,6 +53,19 @@ function batchWithTheSecondRefused(count: number) {
       : streamRecord('MODIFY', { old: imageOf(changes[index - 1] as typeof change), new: imageOf(change) }),
   );
   return { changes, fake, records };
+}
+
+/** The events published for the write of one connection's `second` event over its `first`. */
+async function publishedAfter(
+  first: SampleEventOptions['eventType'],
+  second: SampleEventOptions['eventType'],
+) {
+  const fake = new FakeEventBridge();
+  const ids = key();
+  const before = changeOf({ eventType: first, ...ids, generatedDate: at(1) });
+  const after = changeOf({ eventType: second, ...ids, generatedDate: at(2) });
+  await publisherOver(fake)(streamEvent(changeRecord(before, after)));
+  return fake.details();
 }
 
 describe('the change-event publisher, on DynamoDB stream records', () => {
@@ -88,20 +102,9 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
 
   it('publishes one updated event saying Linked became Deauthorized', async () => {
     const fake = new FakeEventBridge();
-    const ids = key();
-    const linked = changeOf({ eventType: 'connection.connected', ...ids, generatedDate: at(1) });
-    const deauthorized = changeOf({
-      eventType: 'connection.disconnected',
-      ...ids,
-      status: 'Deauthorized',
-      generatedDate: at(2),
-    });
+    const { deauthorized, record } = deauthorization(key());
 
-    await publisherOver(fake)(
-      streamEvent(
-        streamRecord('MODIFY', { old: imageOf(linked), new: imageOf(deauthorized, linked.receivedAt) }),
-      ),
-    );
+    await publisherOver(fake)(streamEvent(record));
 
     expect(fake.details()).toEqual([
       expect.objectContaining({
@@ -120,16 +123,9 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
   });
 
   it('publishes a deleted event when a connection becomes a tombstone', async () => {
-    const fake = new FakeEventBridge();
-    const ids = key();
-    const linked = changeOf({ eventType: 'connection.connected', ...ids, generatedDate: at(1) });
-    const deleted = changeOf({ eventType: 'connection.deleted', ...ids, generatedDate: at(2) });
+    const published = await publishedAfter('connection.connected', 'connection.deleted');
 
-    await publisherOver(fake)(
-      streamEvent(streamRecord('MODIFY', { old: imageOf(linked), new: imageOf(deleted) })),
-    );
-
-    expect(fake.details()).toEqual([
+    expect(published).toEqual([
       expect.objectContaining({
         change: 'deleted',
         deleted: true,
@@ -194,16 +190,9 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
   });
 
   it('publishes a connection.failed even when the state it leaves is the one stored', async () => {
-    const fake = new FakeEventBridge();
-    const ids = key();
-    const failed = changeOf({ eventType: 'connection.failed', ...ids, generatedDate: at(1) });
-    const failedAgain = changeOf({ eventType: 'connection.failed', ...ids, generatedDate: at(2) });
+    const published = await publishedAfter('connection.failed', 'connection.failed');
 
-    await publisherOver(fake)(
-      streamEvent(streamRecord('MODIFY', { old: imageOf(failed), new: imageOf(failedAgain) })),
-    );
-
-    expect(fake.details()).toEqual([
+    expect(published).toEqual([
       expect.objectContaining({
         changedFields: [],
         cause: expect.objectContaining({ eventType: 'connection.failed' }),
@@ -254,7 +243,7 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
     const output = captureOutput();
 
     try {
-      await publisherOver(fake, metrics)(streamEvent(...records));
+      await publisherOver(fake, { metrics })(streamEvent(...records));
     } finally {
       output.restore();
     }
@@ -266,6 +255,47 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
         .map((line) => [line.Result, line.ChangeEvents]),
     );
     expect(counted).toEqual({ published: 1, failed: 1, deferred: 1 });
+  });
+
+  it('counts a batch whose every record failed, though the batch throws', async () => {
+    const fake = new FakeEventBridge(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }));
+    const records = [1, 2].map((minute) =>
+      streamRecord('INSERT', {
+        new: imageOf(changeOf({ eventType: 'connection.connected', ...key(), generatedDate: at(minute) })),
+      }),
+    );
+    const output = captureOutput();
+
+    try {
+      await expect(
+        publisherOver(fake, { metrics: createMetrics({ stage: 'test' }) })(streamEvent(...records)),
+      ).rejects.toBeInstanceOf(FullBatchFailureError);
+    } finally {
+      output.restore();
+    }
+
+    const counted = output.lines().filter((line) => 'ChangeEvents' in line);
+    expect(counted.map((line) => [line.Result, line.ChangeEvents])).toEqual([
+      ['failed', 1],
+      ['deferred', 1],
+    ]);
+  });
+
+  it('logs each change it published with the invocation it was published in', async () => {
+    const logger = new RecordingLogger({ stage: 'test' });
+    const { deauthorized, record } = deauthorization(key());
+    const handler = publisherOver(new FakeEventBridge(), { logger });
+
+    await handler(streamEvent(record));
+
+    expect(logger.logLines('change published')).toEqual([
+      expect.objectContaining({
+        connectionId: deauthorized.connection.id,
+        status: 'Deauthorized',
+        function_name: 'local',
+        function_request_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      }),
+    ]);
   });
 
   it('throws when every record of the batch failed, so that Lambda bisects the batch', async () => {

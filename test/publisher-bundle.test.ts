@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { invokeDeployedFunction } from '../bench/deployed-bundle';
-import { changeOf } from './support/changes';
 import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
-import { imageOf, streamEvent, streamRecord } from './support/stream-records';
+import { deauthorization, streamEvent } from './support/stream-records';
 
 /**
  * The issue's "done when": the publisher as `cdk synth` bundles it, run by a fresh Node 24
@@ -28,18 +27,8 @@ describe('the synthesized publisher bundle', () => {
       companyId: '0498e921-9b53-4396-a412-4f2f5983b0a2',
       connectionId: 'ee2eb431-c0fa-4dc9-93fa-d29781c12bcd',
     };
-    const linked = changeOf({
-      eventType: 'connection.connected',
-      ...ids,
-      generatedDate: '2026-11-28T10:00:00Z',
-    });
-    const deauthorized = changeOf({
-      eventType: 'connection.disconnected',
-      ...ids,
-      status: 'Deauthorized',
-      generatedDate: '2026-11-28T10:01:00Z',
-    });
-    const event = streamEvent(streamRecord('MODIFY', { old: imageOf(linked), new: imageOf(deauthorized) }));
+    const { deauthorized, record } = deauthorization(ids);
+    const event = streamEvent(record);
     try {
       const run = await invokeDeployedFunction({
         fn,

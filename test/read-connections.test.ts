@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import type { StoredConnection } from '../src/connection/store';
@@ -22,14 +23,15 @@ function get(companyId: string, connectionId?: string, query = '') {
 
 describe.each(ENGINES)('the read routes on %s', (engine) => {
   let table: EmbeddedTable;
-  let read: ReturnType<typeof createConnectionReader>;
+  let read: (event: ReturnType<typeof get>) => Promise<APIGatewayProxyStructuredResultV2>;
   const companyId = randomUUID();
   const live = randomUUID();
   const deleted = randomUUID();
 
   beforeAll(async () => {
     table = await startTable(engine);
-    read = createConnectionReader(table.store);
+    const reader = createConnectionReader(table.store);
+    read = async (event) => (await reader(event)).response;
     await table.store.write(changeOf({ eventType: 'connection.connected', companyId, connectionId: live }));
     await table.store.write(changeOf({ eventType: 'connection.deleted', companyId, connectionId: deleted }));
   });
@@ -119,17 +121,13 @@ describe.each(ENGINES)('the read routes on %s', (engine) => {
 });
 
 describe('the read routes when the database fails', () => {
-  it('answers 503 and tells onFailure why, which the answer itself does not say', async () => {
-    const failures: { reasonCode: string; reason: string }[] = [];
+  it('answers 503 and returns why with the answer, which the answer itself does not say', async () => {
     const unavailable = async () => {
       throw new StorageUnavailableError('DynamoDB did not complete the request (TimeoutError)');
     };
-    const read = createConnectionReader(
-      { get: unavailable, listByCompany: unavailable },
-      { onFailure: (failure) => failures.push(failure) },
-    );
+    const read = createConnectionReader({ get: unavailable, listByCompany: unavailable });
 
-    const answer = await read(
+    const { response, failure } = await read(
       apiGatewayEvent({
         method: 'GET',
         path: '/companies/c/connections',
@@ -137,8 +135,9 @@ describe('the read routes when the database fails', () => {
       }),
     );
 
-    expect(answer.statusCode).toBe(503);
-    expect(failures).toEqual([{ reasonCode: 'storage', reason: expect.stringContaining('TimeoutError') }]);
+    expect(response.statusCode).toBe(503);
+    expect(response.body).not.toContain('TimeoutError');
+    expect(failure).toEqual({ reasonCode: 'storage', reason: expect.stringContaining('TimeoutError') });
   });
 });
 
@@ -162,8 +161,9 @@ describe('the read function, as Lambda runs it', () => {
   afterAll(async () => {
     output.restore();
     process.env = environment;
-    await table.close();
+    if (!closed) await table.close();
   });
+  let closed = false;
 
   it('answers from the table named in its environment, with the same answers as the local routes', async () => {
     const ids = { companyId: randomUUID(), connectionId: randomUUID() };
@@ -191,5 +191,24 @@ describe('the read function, as Lambda runs it', () => {
         statusCode: 200,
       }),
     ]);
+  });
+
+  it('logs why a read failed on its own line only, never on the next request', async () => {
+    const { handler } = await import('../functions/read-connections');
+    await table.close();
+    closed = true;
+    const before = output.logLines('read').length;
+
+    const failed = await handler(get(randomUUID()), lambdaContext());
+    const refused = await handler(get(randomUUID(), undefined, 'limit=5'), lambdaContext());
+
+    expect(failed.statusCode).toBe(503);
+    expect(refused.statusCode).toBe(400);
+    const [failureLine, nextLine] = output.logLines('read').slice(before);
+    expect(failureLine).toMatchObject({ level: 'ERROR', statusCode: 503, reasonCode: 'storage' });
+    expect(failureLine?.reason).toEqual(expect.any(String));
+    expect(nextLine).toMatchObject({ level: 'INFO', statusCode: 400 });
+    expect(nextLine).not.toHaveProperty('reasonCode');
+    expect(nextLine).not.toHaveProperty('reason');
   });
 });

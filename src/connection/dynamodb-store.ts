@@ -1,16 +1,15 @@
 import {
-  type AttributeValue,
   ConditionalCheckFailedException,
   DynamoDBClient,
   type DynamoDBClientConfig,
   GetItemCommand,
   paginateQuery,
   paginateScan,
-  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { StorageUnavailableError, UnstorableChangeError } from '../errors';
+import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
+import { buildUpdate } from './connection-update';
 import { storageError } from './dynamodb-errors';
 import { itemLimitProblems } from './item-limits';
 import type {
@@ -29,7 +28,6 @@ import {
   storedItem,
   toStoredConnection,
 } from './stored-item';
-
 import { CONNECTION_TABLE } from './table';
 
 export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item';
@@ -96,48 +94,6 @@ export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoD
     name: 'requestsInFlightLimit',
   });
   return client;
-}
-
-/**
- * Builds the one conditional UpdateItem of a change: it sets every attribute the event
- * carries, removes those it leaves out (so the item is the event's state, not a blend), and
- * applies only when the stored event is older.
- */
-export function buildUpdate(
-  tableName: string,
-  change: ConnectionChange,
-  attributes = itemAttributes(change),
-) {
-  const names: Record<string, string> = { '#order': 'eventOrder', '#firstStoredAt': 'firstStoredAt' };
-  const values: Record<string, AttributeValue> = {
-    ':order': { S: change.event.order },
-    ':receivedAt': { S: change.receivedAt },
-  };
-  const set = ['#firstStoredAt = if_not_exists(#firstStoredAt, :receivedAt)'];
-  const remove: string[] = [];
-  // One marshall call for every value: a number beyond 2^53 has lost its exact value in
-  // JSON.parse already; it is stored as parsed rather than refused, since refusing would have
-  // the provider retry it for days.
-  const marshalled = marshall(attributes, { removeUndefinedValues: true, allowImpreciseNumbers: true });
-  Object.keys(attributes).forEach((attribute, index) => {
-    names[`#a${index}`] = attribute;
-    const value = marshalled[attribute];
-    if (value === undefined) {
-      remove.push(`#a${index}`);
-    } else {
-      values[`:a${index}`] = value;
-      set.push(`#a${index} = :a${index}`);
-    }
-  });
-  return new UpdateItemCommand({
-    TableName: tableName,
-    Key: { [partitionKey]: { S: change.companyId }, [sortKey]: { S: change.connection.id } },
-    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-    ConditionExpression: 'attribute_not_exists(#order) OR #order < :order',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  });
 }
 
 /**
@@ -230,8 +186,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
    * connection already at the deletion's order or past it (a repeat, or what an earlier attempt
    * did before it was cut off) is counted unchanged with no write, so a retry resumes where the
    * last attempt stopped. On the first failure, or once `signal` aborts (the function's time is
-   * nearly up), no further write starts; those in flight are waited for (or aborted), and the
-   * error is thrown: the provider's retry finishes the job.
+   * nearly up), no further write starts (see `eachAtMost`), and the error is thrown: the
+   * provider's retry finishes the job.
    */
   async tombstoneCompany(
     tombstone: CompanyTombstone,
@@ -241,31 +197,13 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     const stored = await this.listByCompany(tombstone.companyId);
     const order = tombstone.event.order;
     const pending = stored.filter((item) => !(item.lastEvent.order >= order));
-    let tombstoned = 0;
-    let failure: { error: unknown } | undefined;
-    let next = 0;
-    const worker = async () => {
-      while (!failure && next < pending.length) {
-        if (signal?.aborted) {
-          failure = {
-            error: new StorageUnavailableError(
-              "the function's time ran out before every tombstone was written",
-            ),
-          };
-          break;
-        }
-        const item = pending[next] as StoredConnection;
-        next += 1;
-        try {
-          const outcome = await this.write(tombstoneOf(item, tombstone), signal ? { signal } : {});
-          if (outcome === 'applied') tombstoned += 1;
-        } catch (error) {
-          failure ??= { error };
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(TOMBSTONE_WRITES_IN_FLIGHT, pending.length) }, worker));
-    if (failure) throw failure.error;
+    const outcomes = await eachAtMost(TOMBSTONE_WRITES_IN_FLIGHT, pending, {
+      ...(signal ? { signal } : {}),
+      write: (item) => this.write(tombstoneOf(item, tombstone), signal ? { signal } : {}),
+      timeUp: () =>
+        new StorageUnavailableError("the function's time ran out before every tombstone was written"),
+    });
+    const tombstoned = outcomes.filter((outcome) => outcome === 'applied').length;
     return { tombstoned, unchanged: stored.length - tombstoned };
   }
 

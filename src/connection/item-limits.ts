@@ -1,22 +1,12 @@
+import { MAX_ITEM_BYTES, MAX_NAME_BYTES, MAX_NESTING_LEVELS, numberProblem } from './dynamodb-limits';
 import type { Problem } from './schema';
 import { CONNECTION_TABLE } from './table';
 
 /**
- * What DynamoDB can hold, checked before the write: a value it refuses would otherwise fail the
- * write, answer 5xx, and be retried by the provider for 28 hours. Limits from DynamoDB's
- * documentation ("Constraints", "Supported data types and naming rules", "Item sizes and
- * formats"), each boundary confirmed on AWS's DynamoDB Local (test/item-limits.test.ts).
+ * What DynamoDB can hold, checked on the whole item before the write: a value it refuses would
+ * otherwise fail the write, answer 5xx, and be retried by the provider for 28 hours. The limits
+ * themselves are DynamoDB's, from dynamodb-limits.ts.
  */
-
-/** 400 KB, names and values, key attributes included. */
-export const MAX_ITEM_BYTES = 409_600;
-/** Attribute names and map keys: at least 1 byte and less than 64 KB. */
-export const MAX_NAME_BYTES = 65_535;
-/** The item is level 1; every map or list adds one. */
-export const MAX_NESTING_LEVELS = 32;
-/** Numbers: 0, or a magnitude from 1E-130 to 9.9999999999999999999999999999999999999E+125. */
-const MIN_EXPONENT = -130;
-const MAX_EXPONENT = 125;
 
 const { partitionKey, sortKey } = CONNECTION_TABLE;
 
@@ -72,21 +62,6 @@ function utf8Bytes(text: string): number {
 function numberBytes(digits: string): number {
   const significant = digits.replace(/^0+|0+$/g, '').length || 1;
   return Math.ceil(significant / 2) + 1;
-}
-
-/** Why DynamoDB cannot hold `value`, or undefined when it can. */
-function numberProblem(value: number): string | undefined {
-  if (!Number.isFinite(value)) return `is a number DynamoDB cannot hold (${value} is not finite)`;
-  if (value === 0) return undefined;
-  // What is sent is String(value); its decimal exponent decides, as DynamoDB reads that text.
-  const exponent = Number(Math.abs(value).toExponential().split('e')[1]);
-  if (exponent < MIN_EXPONENT) {
-    return `is a number DynamoDB cannot hold (${value} is nearer zero than 1E-130)`;
-  }
-  if (exponent > MAX_EXPONENT) {
-    return `is a number DynamoDB cannot hold (${value} is beyond 9.9999999999999999999999999999999999999E+125)`;
-  }
-  return undefined;
 }
 
 function mantissaDigits(value: number): string {

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { isDateTime, toSortableUtc } from './date-time';
+import { isUtf8Text, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from './dynamodb-limits';
 
 /**
  * Schemas of what Codat delivers, per the provider's contract (shared/PROVIDER.md).
@@ -7,24 +8,13 @@ import { isDateTime, toSortableUtc } from './date-time';
  * rejected for a harmless null is retried for days and then disables the endpoint.
  */
 
-/** DynamoDB allows 2048 bytes for a partition key and 1024 for a sort key. */
-const PARTITION_KEY_MAX_BYTES = 2048;
-const SORT_KEY_MAX_BYTES = 1024;
-
-/** How deep `connectionInfo` may nest: DynamoDB stores at most 32 levels in one item. */
-const MAX_CONNECTION_INFO_DEPTH = 16;
-
 const nonEmptyString = (maxBytes: number) =>
   v.pipe(
     v.string(),
     v.nonEmpty('must not be empty'),
     v.maxBytes(maxBytes, `must be at most ${maxBytes} bytes`),
-    v.check(isWellFormed, 'must be well-formed Unicode (no lone surrogates)'),
+    v.check(isUtf8Text, 'must be well-formed Unicode (no lone surrogates)'),
   );
-
-function isWellFormed(value: string): boolean {
-  return value.isWellFormed();
-}
 
 export const DateTime = v.pipe(
   v.string(),
@@ -55,27 +45,8 @@ export const DataConnectionError = v.object({
   resolvedOnUtc: v.nullish(DateTime),
 });
 
-/** A value DynamoDB can store: finite numbers within its range, bounded nesting, sane keys. */
-function isStorableJson(value: unknown, depth = 0): boolean {
-  if (depth > MAX_CONNECTION_INFO_DEPTH) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') {
-    return typeof value !== 'string' || value.isWellFormed();
-  }
-  if (typeof value === 'number') {
-    const magnitude = Math.abs(value);
-    return Number.isFinite(value) && (magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126));
-  }
-  if (Array.isArray(value)) return value.every((item) => isStorableJson(item, depth + 1));
-  if (typeof value === 'object') {
-    return Object.entries(value).every(
-      ([key, item]) => key.isWellFormed() && isStorableJson(item, depth + 1),
-    );
-  }
-  return false;
-}
-
 export const Connection = v.object({
-  id: nonEmptyString(SORT_KEY_MAX_BYTES),
+  id: nonEmptyString(MAX_SORT_KEY_BYTES),
   integrationId: v.string(),
   /** Required in the seed model; optional in the provider's schema since 2026-04. */
   integrationKey: v.nullish(v.string()),
@@ -87,20 +58,15 @@ export const Connection = v.object({
   lastSync: v.nullish(DateTime),
   created: DateTime,
   dataConnectionErrors: v.nullish(v.array(DataConnectionError)),
-  /** Any values since 2026-01 (strings only before). */
-  connectionInfo: v.nullish(
-    v.pipe(
-      v.record(v.string(), v.unknown()),
-      v.check(
-        (info) => isStorableJson(info),
-        `must hold only JSON values DynamoDB can store (finite numbers, at most ${MAX_CONNECTION_INFO_DEPTH} levels deep)`,
-      ),
-    ),
-  ),
+  /**
+   * Any values since 2026-01 (strings only before). Whether DynamoDB can hold them (nesting,
+   * numbers, keys) is the store's to decide, on the whole item (item-limits.ts).
+   */
+  connectionInfo: v.nullish(v.record(v.string(), v.unknown())),
 });
 
 export const ReferenceCompany = v.object({
-  id: nonEmptyString(PARTITION_KEY_MAX_BYTES),
+  id: nonEmptyString(MAX_PARTITION_KEY_BYTES),
   name: v.string(),
   description: v.nullish(v.string()),
   links: v.nullish(v.object({ portal: v.nullish(v.string()) })),

@@ -1,3 +1,4 @@
+import { isUtf8Text } from './dynamodb-limits';
 import type { Problem } from './schema';
 
 /**
@@ -33,7 +34,7 @@ export function unsafeValueProblems(root: unknown, limit: number, prefix = ''): 
   while (stack.length > 0 && problems.length < limit) {
     const { value, path } = stack.pop() as { value: unknown; path: (string | number)[] };
     if (typeof value === 'string') {
-      if (!value.isWellFormed())
+      if (!isUtf8Text(value))
         problems.push({ path: pathOf(prefix, path), message: 'holds a lone UTF-16 surrogate' });
     } else if (Array.isArray(value)) {
       value.forEach((item, index) => {
@@ -44,7 +45,7 @@ export function unsafeValueProblems(root: unknown, limit: number, prefix = ''): 
         const at = [...path, key];
         if (FORBIDDEN_KEYS.has(key))
           problems.push({ path: pathOf(prefix, at), message: 'is a key no delivery may use' });
-        else if (!key.isWellFormed())
+        else if (!isUtf8Text(key))
           problems.push({ path: pathOf(prefix, at), message: 'is a key with a lone UTF-16 surrogate' });
         else stack.push({ value: item, path: at });
       }

@@ -1,15 +1,8 @@
+import { EarlierRecordFailedError } from '../errors';
 import type { Logger } from '../observability/powertools';
 import type { ChangePublisher } from './publisher';
 import type { ChangeRecord } from './stream-record';
 import { changeOfRecord } from './stream-record';
-
-/** A record left for the retry because an earlier record of its batch failed. */
-export class EarlierRecordFailedError extends Error {
-  override readonly name = 'EarlierRecordFailedError';
-  constructor() {
-    super('not attempted: an earlier record of the batch failed, and events are published in order');
-  }
-}
 
 export type RecordResult = 'published' | 'skipped';
 

@@ -1,9 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { CHANGE_EVENTS_METRIC, DIMENSION } from '../observability/names';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { EarlierRecordFailedError } from '../errors';
 import type { Logger, Metrics } from '../observability/powertools';
-import { EarlierRecordFailedError, type RecordResult, recordPublisher } from './publish-records';
+import { changeEventCounts, type StreamEvent, tallyOf } from './change-event-counts';
+import { recordPublisher } from './publish-records';
 import type { ChangePublisher } from './publisher';
 
 export interface StreamHandlerOptions {
@@ -22,39 +24,30 @@ export function createStreamHandler(options: StreamHandlerOptions) {
   const { publisher, logger, metrics } = options;
   const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-  /** One metric line per result and invocation, however many records the batch held. */
-  const publishCounts = (counts: Map<string, number>) => {
-    if (!metrics) return;
-    for (const [result, value] of counts) {
-      const single = metrics.singleMetric();
-      single.addDimension(DIMENSION.result, result);
-      single.addMetric(CHANGE_EVENTS_METRIC, MetricUnit.Count, value);
-    }
-  };
-
-  return async (event: DynamoDBStreamEvent, context: Context) => {
-    logger.addContext(context);
-    const counts = new Map<string, number>();
-    const count = (result: RecordResult | 'failed' | 'deferred') =>
-      counts.set(result, (counts.get(result) ?? 0) + 1);
-    const publish = recordPublisher(publisher, logger, count);
-    try {
-      return await processPartialResponse(
-        event,
-        async (record: DynamoDBRecord) => {
-          try {
-            return await publish(record);
-          } catch (error) {
-            // A record left for the retry behind an earlier failure was never tried: not a failure.
-            count(error instanceof EarlierRecordFailedError ? 'deferred' : 'failed');
-            throw error;
-          }
-        },
-        processor,
-        { context, processInParallel: false },
-      );
-    } finally {
-      publishCounts(counts);
-    }
-  };
+  return (
+    middy<StreamEvent, DynamoDBBatchResponse, Error, Context>()
+      // Outermost, so that the context is on every line. The records hold the connections'
+      // data: they are not logged whole.
+      .use(injectLambdaContext(logger, { logEvent: false }))
+      // Counts every record and publishes the counts once, on success and on a full failure alike.
+      .use(changeEventCounts(metrics))
+      .handler(async (event, context) => {
+        const tally = tallyOf(event);
+        const publish = recordPublisher(publisher, logger, tally.count);
+        return processPartialResponse(
+          event,
+          async (record: DynamoDBRecord) => {
+            try {
+              return await publish(record);
+            } catch (error) {
+              // A record left for the retry behind an earlier failure was never tried: not a failure.
+              tally.count(error instanceof EarlierRecordFailedError ? 'deferred' : 'failed');
+              throw error;
+            }
+          },
+          processor,
+          { context, processInParallel: false },
+        );
+      })
+  );
 }

@@ -1,6 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { StoredConnection } from '../connection/store';
 import { toStoredConnection } from '../connection/stored-item';
+import { UnreadableStreamRecordError } from '../errors';
 import { type ChangeDecision, changeOf } from './change-event';
 
 /**
@@ -12,11 +13,6 @@ export interface ChangeRecord {
   /** Set by DynamoDB on a removal by TTL: `{ type: 'Service', principalId: 'dynamodb.amazonaws.com' }`. */
   userIdentity?: { type?: string; principalId?: string } | undefined;
   dynamodb?: { OldImage?: Record<string, unknown>; NewImage?: Record<string, unknown> } | undefined;
-}
-
-/** The stream was not set up with NEW_AND_OLD_IMAGES, or the record is not one of ours. */
-export class UnreadableStreamRecordError extends Error {
-  override readonly name = 'UnreadableStreamRecordError';
 }
 
 function isTtlRemoval(record: ChangeRecord): boolean {

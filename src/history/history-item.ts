@@ -5,7 +5,7 @@ import {
   changeOf,
   type SkipReason,
 } from '../events/change-event';
-import { cut } from '../events/event-entry';
+import { cut } from '../events/cut-strings';
 import { type ChangeRecord, imagesOfRecord, UnreadableStreamRecordError } from '../events/stream-record';
 import { timeOfKey } from './history-table';
 

@@ -28,84 +28,60 @@ export function json(statusCode: number, body: unknown): APIGatewayProxyStructur
   return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
 }
 
+/** A refusal of the sender's input (4xx): retrying the same delivery will not help. */
+const rejected = (statusCode: number, body: unknown, code: RejectionCode, reason: string): ErrorAnswer => ({
+  response: json(statusCode, body),
+  result: 'rejected',
+  code,
+  reason,
+});
+
+/** A fault of ours: 503 when a retry can cure it, 500 when it cannot. */
+const failed = (statusCode: number, body: unknown, code: FailureCode, reason: string): ErrorAnswer => ({
+  response: json(statusCode, body),
+  result: 'failed',
+  code,
+  reason,
+});
+
 /**
  * The one place where errors become answers. Every answer that is not 2xx makes the provider
  * retry, so 5xx is kept for faults a retry can cure; nothing about the sender's input is a 5xx.
  */
 export function toErrorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof SignatureError) {
-    return {
-      response: json(401, { error: 'invalid signature', reason: error.message }),
-      result: 'rejected',
-      code: error.fault,
-      reason: error.message,
-    };
+    return rejected(401, { error: 'invalid signature', reason: error.message }, error.fault, error.message);
   }
   if (error instanceof SourceNotAllowedError) {
-    return {
-      response: json(403, { error: 'forbidden' }),
-      result: 'rejected',
-      code: 'source-ip',
-      reason: error.message,
-    };
+    return rejected(403, { error: 'forbidden' }, 'source-ip', error.message);
   }
   if (error instanceof PayloadTooLargeError) {
-    return {
-      response: json(413, { error: 'payload too large', limitBytes: error.limitBytes }),
-      result: 'rejected',
-      code: 'too-large',
-      reason: error.message,
-    };
+    const body = { error: 'payload too large', limitBytes: error.limitBytes };
+    return rejected(413, body, 'too-large', error.message);
   }
   // Both list what is wrong by path; only the reason code tells the contract from DynamoDB.
   if (error instanceof InvalidPayloadError || error instanceof UnstorableChangeError) {
-    return {
-      response: json(400, {
-        error: 'invalid payload',
-        problemCount: error.problems.length,
-        problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
-      }),
-      result: 'rejected',
-      code: error instanceof InvalidPayloadError ? error.fault : 'unstorable',
-      reason: error.message,
+    const body = {
+      error: 'invalid payload',
+      problemCount: error.problems.length,
+      problems: error.problems.slice(0, MAX_PROBLEMS_LISTED),
     };
+    const code = error instanceof InvalidPayloadError ? error.fault : 'unstorable';
+    return rejected(400, body, code, error.message);
   }
   if (error instanceof StorageRejectedError) {
-    return {
-      response: json(500, { error: 'internal error' }),
-      result: 'failed',
-      code: 'storage-rejected',
-      reason: error.attribute ? `${error.message} (attribute ${error.attribute})` : error.message,
-    };
+    const reason = error.attribute ? `${error.message} (attribute ${error.attribute})` : error.message;
+    return failed(500, { error: 'internal error' }, 'storage-rejected', reason);
   }
   if (error instanceof StorageUnavailableError) {
-    return {
-      response: json(503, { error: 'storage unavailable, retry later' }),
-      result: 'failed',
-      code: 'storage',
-      reason: error.message,
-    };
+    return failed(503, { error: 'storage unavailable, retry later' }, 'storage', error.message);
   }
   if (error instanceof DeliveryTimeoutError) {
-    return {
-      response: json(503, { error: 'timed out, retry later' }),
-      result: 'failed',
-      code: 'timeout',
-      reason: error.message,
-    };
+    return failed(503, { error: 'timed out, retry later' }, 'timeout', error.message);
   }
   if (error instanceof SecretUnavailableError || error instanceof SigningSecretError) {
-    return {
-      response: json(503, { error: 'signing secret unavailable, retry later' }),
-      result: 'failed',
-      code: 'secret',
-      reason: error.message,
-    };
+    return failed(503, { error: 'signing secret unavailable, retry later' }, 'secret', error.message);
   }
-  return {
-    response: json(500, { error: 'internal error' }),
-    result: 'failed',
-    code: 'internal',
-    reason: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-  };
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return failed(500, { error: 'internal error' }, 'internal', reason);
 }

@@ -1,15 +1,7 @@
-import * as v from 'valibot';
-import { LogLevelSetting, readEnvironment, requiredText, StageSetting } from '../environment';
+import { readResourceEnvironment } from '../environment';
 
-/** The read function's environment, checked once at cold start. */
-const ReadEnvironment = v.object({
-  TABLE_NAME: requiredText('TABLE_NAME'),
-  LOG_LEVEL: LogLevelSetting,
-  STAGE: StageSetting,
-});
-
-/** Reads and checks the environment; throws one message that lists every problem. */
+/** The read function's environment, checked once at cold start; throws one message that lists every problem. */
 export function readReadConfig(env: NodeJS.ProcessEnv) {
-  const config = readEnvironment(ReadEnvironment, env);
-  return { tableName: config.TABLE_NAME, logLevel: config.LOG_LEVEL, stage: config.STAGE };
+  const { resource, ...common } = readResourceEnvironment(env, 'TABLE_NAME');
+  return { tableName: resource, ...common };
 }

@@ -1,9 +1,15 @@
-import { type ErrorAnswer, toErrorAnswer } from '../http/answers';
+import { type ErrorAnswer, json, toErrorAnswer } from '../http/answers';
 import type { DeliveryMetrics } from '../observability/metrics';
-import { DELIVERY_RESULTS, type DeliveryResult } from '../observability/names';
+import type { DeliveryResult } from '../observability/names';
 import type { Logger } from '../observability/powertools';
 import { sourceMappedStack } from '../observability/stack-trace';
-import { type DeliveryFields, type DeliveryMiddleware, fieldsOf, type WebhookResult } from './delivery';
+import {
+  type DeliveryFields,
+  type DeliveryMiddleware,
+  type DeliveryOutcome,
+  type DeliveryResponse,
+  fieldsOf,
+} from './delivery';
 
 /** Counts one delivery by its result; a rejection also by its reason; a connection event's lag. */
 function countDelivery(
@@ -19,19 +25,15 @@ function countDelivery(
   });
 }
 
-/** The `result` a successful answer gave the provider: what is logged is what was answered. */
-function answeredResult(response: WebhookResult | null | undefined): DeliveryResult {
-  try {
-    const { result } = JSON.parse(response?.body ?? '') as { result?: unknown };
-    return (DELIVERY_RESULTS as readonly unknown[]).includes(result) ? (result as DeliveryResult) : 'failed';
-  } catch {
-    return 'failed';
-  }
+/** The handler's outcome, once it has returned one (and nothing has answered it yet). */
+function isOutcome(response: DeliveryResponse | null | undefined): response is DeliveryOutcome {
+  return typeof response === 'object' && response !== null && 'result' in response;
 }
 
 /**
- * Logs one line and counts once per delivery, whatever its fate, and turns every error into its
- * answer through `toErrorAnswer`. Never logs the secret, a signature or the body.
+ * Logs one line and counts once per delivery, whatever its fate, and gives the provider its
+ * answer: the handler's outcome as JSON, or every error through `toErrorAnswer`. Never logs the
+ * secret, a signature or the body.
  */
 export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): DeliveryMiddleware {
   const durationMs = (startedAt = performance.now()) => Math.round((performance.now() - startedAt) * 10) / 10;
@@ -45,13 +47,17 @@ export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): Deliv
       fieldsOf(request).webhookId = (headers['webhook-id'] ?? headers['svix-id'])?.slice(0, 128);
     },
     after: (request) => {
+      const outcome = request.response;
+      if (!isOutcome(outcome)) throw new Error("the receiver's handler must return its outcome");
+      // Answered here, the edge: what is logged and counted is what the provider is told.
+      const response = json(200, outcome);
+      request.response = response;
       const fields = fieldsOf(request);
-      const result = answeredResult(request.response);
-      if (metrics) countDelivery(metrics, result, fields);
+      if (metrics) countDelivery(metrics, outcome.result, fields);
       logger.info('delivery', {
         ...fields,
-        result,
-        statusCode: request.response?.statusCode,
+        result: outcome.result,
+        statusCode: response.statusCode,
         durationMs: durationMs(request.internal.startedAt),
       });
     },

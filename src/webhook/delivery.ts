@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { CompanyDeletedEvent, ConnectionEvent } from '../connection/schema';
+import type { CompanyTombstoneOutcome, WriteOutcome } from '../connection/store';
 
 /** What the log line says of one delivery, filled in by the middlewares as the request goes. */
 export interface DeliveryFields {
@@ -25,6 +26,21 @@ export type WebhookEvent = APIGatewayProxyEventV2 & { delivery?: Delivery };
 
 export type WebhookResult = APIGatewayProxyStructuredResultV2;
 
+/**
+ * What the handler made of a delivery, as a value: `deliveryRecord` logs and counts its
+ * `result`, and only then answers it, as the JSON body of a 200.
+ */
+export type DeliveryOutcome =
+  | { result: 'ignored' }
+  | { result: WriteOutcome }
+  | ({ result: 'applied' } & CompanyTombstoneOutcome);
+
+/**
+ * `request.response` along the receiver's chain: the handler's outcome, until `deliveryRecord`
+ * answers it (or answers the error); the chain's caller only ever gets the `WebhookResult`.
+ */
+export type DeliveryResponse = DeliveryOutcome | WebhookResult;
+
 /** Per-request state shared by the receiver's middlewares, on middy's `request.internal`. */
 export interface DeliveryInternal extends Record<string, unknown> {
   /** `performance.now()` when the delivery record began. */
@@ -37,7 +53,7 @@ export interface DeliveryInternal extends Record<string, unknown> {
 /** The receiver's middlewares, typed for its chain. */
 export type DeliveryMiddleware = import('@middy/core').MiddlewareObj<
   WebhookEvent,
-  WebhookResult,
+  DeliveryResponse,
   Error,
   Context,
   DeliveryInternal

@@ -6,10 +6,15 @@ import { companyDeletedEvent, toConnectionChange, tombstoneExpiry } from '../con
 import type { ConnectionWriter } from '../connection/store';
 import { DEFAULT_MAX_BODY_BYTES } from '../defaults';
 import { DeliveryTimeoutError } from '../errors';
-import { json } from '../http/answers';
 import type { DeliveryMetrics } from '../observability/metrics';
 import type { Logger } from '../observability/powertools';
-import type { DeliveryInternal, WebhookEvent, WebhookResult } from './delivery';
+import type {
+  DeliveryInternal,
+  DeliveryOutcome,
+  DeliveryResponse,
+  WebhookEvent,
+  WebhookResult,
+} from './delivery';
 import { deliveryRecord } from './delivery-record';
 import { parseDelivery } from './parse-delivery';
 import { signedBody } from './signed-body';
@@ -47,7 +52,7 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
   const { writer, tombstoneTtlDays, logger, metrics, now = () => new Date() } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
-  const chain = middy<WebhookEvent, WebhookResult, Error, Context, DeliveryInternal>({
+  const chain = middy<WebhookEvent, DeliveryResponse, Error, Context, DeliveryInternal>({
     timeoutEarlyInMillis: TIMEOUT_EARLY_MS,
     timeoutEarlyResponse: () => {
       throw new DeliveryTimeoutError(TIMEOUT_EARLY_MS);
@@ -64,12 +69,13 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
       .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
       .use(parseDelivery({ now }))
       // `signal` aborts when the early timeout answers: the writes still to come are not started.
-      .handler(async (event, _context, { signal }) => {
+      // The handler returns its outcome; `deliveryRecord` answers it, so the chain answers WebhookResult.
+      .handler<WebhookEvent, WebhookResult>(async (event, _context, { signal }): Promise<DeliveryOutcome> => {
         const { delivery } = event;
         if (!delivery) throw new Error('parseDelivery must run before the handler');
         // Other event types are acknowledged, not refused: a consumer that keeps failing some
         // of its subscribed events is disabled by the provider.
-        if (delivery.kind === 'other') return json(200, { result: 'ignored' });
+        if (delivery.kind === 'other') return { result: 'ignored' };
         const receivedAt = now();
         if (delivery.kind === 'company-deleted') {
           // The provider does not promise a connection.deleted per connection: every stored
@@ -83,10 +89,10 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
             },
             { signal },
           );
-          return json(200, { result: 'applied', ...outcome });
+          return { result: 'applied', ...outcome };
         }
         const change = toConnectionChange(delivery.event, { receivedAt, tombstoneTtlDays });
-        return json(200, { result: await writer.write(change) });
+        return { result: await writer.write(change) };
       })
   );
 }

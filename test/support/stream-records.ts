@@ -2,6 +2,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { ConnectionChange } from '../../src/connection/store';
 import { storedItem } from '../../src/connection/stored-item';
+import { changeOf } from './changes';
 
 const STREAM_ARN =
   'arn:aws:dynamodb:eu-west-1:123456789012:table/CodatConnections-dev-Connections/stream/2026-11-28T00:00:00.000';
@@ -55,4 +56,28 @@ export function streamRecord(
 
 export function streamEvent(...records: DynamoDBRecord[]): DynamoDBStreamEvent {
   return { Records: records };
+}
+
+/** The stream record of the write that took a stored connection from `before` to `after`. */
+export function changeRecord(before: ConnectionChange, after: ConnectionChange): DynamoDBRecord {
+  return streamRecord('MODIFY', { old: imageOf(before), new: imageOf(after) });
+}
+
+/**
+ * One connection going from Linked (10:00) to Deauthorized (10:01), and the stream record of
+ * that write: the change the publisher's suites follow from the stream to the bus.
+ */
+export function deauthorization(ids: { companyId: string; connectionId: string }) {
+  const linked = changeOf({
+    eventType: 'connection.connected',
+    ...ids,
+    generatedDate: '2026-11-28T10:00:00Z',
+  });
+  const deauthorized = changeOf({
+    eventType: 'connection.disconnected',
+    ...ids,
+    status: 'Deauthorized',
+    generatedDate: '2026-11-28T10:01:00Z',
+  });
+  return { linked, deauthorized, record: changeRecord(linked, deauthorized) };
 }
