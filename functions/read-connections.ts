@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { createDynamoDbClient } from '../src/aws/clients';
+import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { readReadConfig } from '../src/http/read-config';
 import { createConnectionReader } from '../src/http/read-connections';
 import { createLogger } from '../src/observability/powertools';

@@ -1,14 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import {
-  AWS_REQUEST_HANDLER,
-  createDynamoDbClient,
-  DynamoDbConnectionStore,
-} from '../connection/dynamodb-store';
+import { createApiKeySecretClient, createDynamoDbClient } from '../aws/clients';
+import { secretsManagerValue } from '../aws/secrets';
+import { DynamoDbConnectionStore } from '../connection/dynamodb-store';
 import { DIMENSION, RECONCILE_CHANGES, RECONCILE_METRIC } from '../observability/names';
 import type { Metrics } from '../observability/powertools';
-import { secretsManagerValue } from '../webhook/secret-source';
 import { CodatApi } from './codat-api';
 import { DynamoDbWalkJournal } from './dynamodb-journal';
 import { apiKeyFrom, type ReconcileConfig, requireSetting } from './lambda-config';
@@ -22,7 +18,7 @@ import type { WalkContext } from './walk';
  */
 export function lambdaRuntime(config: ReconcileConfig) {
   const dynamoDb = createDynamoDbClient();
-  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER });
+  const secrets = createApiKeySecretClient();
   const readKey = secretsManagerValue(secrets, config.CODAT_API_KEY_SECRET_ARN);
   /** A client whose calls never retry past `deadline` (see `invocationDeadline`). */
   const api = async (deadline: number) =>
