@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { WalkIncompleteError } from '../src/errors';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { readReconcileConfig } from '../src/reconcile/lambda-config';
 import { invocationDeadline, lambdaRuntime, recordWalkMetrics } from '../src/reconcile/lambda-walk';
@@ -16,11 +17,6 @@ const runtime = lambdaRuntime(config);
  * and the walk's log line and metrics still go out.
  */
 const RESERVE_MS = 60_000;
-
-/** The walk read less than everything: nothing was deleted. Fails the execution, which alarms. */
-export class WalkIncompleteError extends Error {
-  override readonly name = 'WalkIncompleteError';
-}
 
 /**
  * The last step of a walk: deletions if, and only if, every page was read and valid (see

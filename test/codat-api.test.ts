@@ -1,5 +1,6 @@
 import type { FakeCodatApi } from '../local/fake-codat-api/server';
-import { CodatApi, CodatApiError } from '../src/reconcile/codat-api';
+import { CodatApiError } from '../src/errors';
+import { CodatApi } from '../src/reconcile/codat-api';
 import { allPages, apiAndClient } from './support/codat-api';
 
 let fake: FakeCodatApi;

@@ -24,9 +24,8 @@
 
 import * as v from 'valibot';
 import type { Connection } from '../connection/schema';
+import { ApiKeyRefusedError, CodatApiError } from '../errors';
 import {
-  ApiKeyRefusedError,
-  CodatApiError,
   type Company,
   type CompanyPaths,
   checkCompany,
@@ -50,8 +49,7 @@ import {
 } from './retry';
 
 export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
-export { ApiKeyRefusedError, CodatApiError } from './api-schema';
-export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
+export type { RequestStats, RetryPolicy } from './retry';
 
 export const DEFAULT_BASE_URL = 'https://api.codat.io';
 

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
 import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from '../environment';
+import { ApiKeyNotSetError } from '../errors';
 import { DEFAULT_BASE_URL } from './codat-api';
 import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from './run-walk';
 import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
@@ -31,11 +32,6 @@ export function readReconcileConfig(env: NodeJS.ProcessEnv): ReconcileConfig {
 export function requireSetting(value: string | undefined, name: string): string {
   if (!value) throw new Error(`Invalid configuration: ${name} is required by this function`);
   return value;
-}
-
-/** The API key secret still holds what the stack put there: an operator has not set it yet. */
-export class ApiKeyNotSetError extends Error {
-  override readonly name = 'ApiKeyNotSetError';
 }
 
 /**

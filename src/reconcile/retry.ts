@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { RequestFailedError } from '../errors';
 
 /**
  * One GET with retries, bounded in time: `Retry-After` honoured on 429 (seconds or an HTTP date),
@@ -56,24 +57,6 @@ export interface RequestStats {
 
 export function newRequestStats(): RequestStats {
   return { requests: 0, retries: 0, throttles: 0, failures: 0 };
-}
-
-export class RequestFailedError extends Error {
-  override readonly name = 'RequestFailedError';
-
-  constructor(
-    readonly url: string,
-    readonly attempts: number,
-    /** The last HTTP status, or undefined when the last attempt got no answer. */
-    readonly lastStatus: number | undefined,
-    readonly lastProblem: string,
-    /** The page of a list call, when it was one. */
-    readonly page?: number,
-  ) {
-    super(
-      `GET ${url}${page === undefined ? '' : ` (page ${page})`} failed after ${attempts} attempt(s): ${lastProblem}`,
-    );
-  }
 }
 
 export async function getWithRetry(

@@ -1,6 +1,6 @@
 import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
-import { CodatApiError, RequestFailedError } from './codat-api';
+import { CodatApiError, RequestFailedError } from '../errors';
 import { type AbsentConnection, isComplete } from './journal';
 import {
   addRequests,

@@ -24,15 +24,15 @@
 import { itemLimitProblems } from '../connection/item-limits';
 import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
 import { storedItem } from '../connection/stored-item';
-import { UnstorableChangeError, WalkStepTooShortError } from '../errors';
-import type { Company, CompanyPaths, InvalidItem } from './api-schema';
 import {
   ApiKeyRefusedError,
-  type CodatApi,
   CodatApiError,
-  type CompanyPage,
   RequestFailedError,
-} from './codat-api';
+  UnstorableChangeError,
+  WalkStepTooShortError,
+} from '../errors';
+import type { Company, CompanyPaths, InvalidItem } from './api-schema';
+import type { CodatApi, CompanyPage } from './codat-api';
 import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
 import {
   addRequests,

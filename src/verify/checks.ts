@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CONNECTION_EVENT_TYPES } from '../connection/schema';
-import { CodatApi, CodatApiError, DEFAULT_BASE_URL, type WebhookConsumer } from '../reconcile/codat-api';
+import { ApiKeyNotSetError, CodatApiError } from '../errors';
+import { CodatApi, DEFAULT_BASE_URL, type WebhookConsumer } from '../reconcile/codat-api';
 import { consumersOf } from '../reconcile/endpoint-health';
-import { ApiKeyNotSetError, apiKeyFrom } from '../reconcile/lambda-config';
+import { apiKeyFrom } from '../reconcile/lambda-config';
 import { signDelivery } from '../webhook/sign';
 import { parseSigningSecrets } from '../webhook/signature';
 import type {
