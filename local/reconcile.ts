@@ -7,11 +7,12 @@ import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import {
   DEFAULT_LOCAL_DYNAMODB_PORT,
   DEFAULT_LOCAL_TABLE_NAME,
+  DEFAULT_RECONCILE_PAGE_SIZE,
   DEFAULT_TOMBSTONE_TTL_DAYS,
 } from '../src/defaults';
 import { CodatApi, DEFAULT_BASE_URL } from '../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../src/reconcile/journal';
-import { DEFAULT_PAGE_BUDGET_MS, DEFAULT_RECONCILE_PAGE_SIZE, runWalk } from '../src/reconcile/run-walk';
+import { DEFAULT_PAGE_BUDGET_MS, runWalk } from '../src/reconcile/run-walk';
 import { DEFAULT_LAG_ALLOWANCE_MS } from '../src/reconcile/snapshot';
 import type { ChangeNote } from '../src/reconcile/walk';
 import { localDynamoDbClient } from './dynamodb-client';

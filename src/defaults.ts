@@ -37,5 +37,8 @@ export const DEFAULT_LOCAL_TIMEOUT_MS = 10_000;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Companies a page of the reconciler's walk: 2,000 is what the OpenAPI file's PagingInfo allows; fewer pages, fewer requests. */
+export const DEFAULT_RECONCILE_PAGE_SIZE = 2000;
+
 /** At most this many problems are listed in a 400 answer (its count says how many there were). */
 export const MAX_PROBLEMS_LISTED = 20;

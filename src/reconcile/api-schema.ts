@@ -105,7 +105,7 @@ function isObject(raw: unknown): raw is Record<string, unknown> {
   return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
-export function checkConnections(
+function checkConnections(
   items: readonly unknown[],
   path: string,
   companyId: string | undefined,

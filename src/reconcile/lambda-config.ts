@@ -1,9 +1,9 @@
 import * as v from 'valibot';
-import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
+import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
 import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from '../environment';
 import { ApiKeyNotSetError } from '../errors';
 import { DEFAULT_BASE_URL } from './codat-api';
-import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from './run-walk';
+import { DEFAULT_WALK_BUDGET_MS } from './run-walk';
 import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
 
 /** The reconciler functions' environment, checked once at cold start. */

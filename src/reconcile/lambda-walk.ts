@@ -25,7 +25,6 @@ export function lambdaRuntime(config: ReconcileConfig) {
     new CodatApi({
       apiKey: apiKeyFrom(await readKey(), config.CODAT_API_KEY_SECRET_ARN),
       baseUrl: config.CODAT_API_URL,
-      pageSize: config.PAGE_SIZE,
       deadline,
     });
   const walkContext = async (walkId: string, deadline: number): Promise<WalkContext> => {

@@ -51,12 +51,10 @@ export interface RequestStats {
   retries: number;
   /** 429 answers. */
   throttles: number;
-  /** Calls that gave up after their budget. */
-  failures: number;
 }
 
 export function newRequestStats(): RequestStats {
-  return { requests: 0, retries: 0, throttles: 0, failures: 0 };
+  return { requests: 0, retries: 0, throttles: 0 };
 }
 
 export async function getWithRetry(
@@ -80,7 +78,6 @@ export async function getWithRetry(
       ? `the deadline it was given, ${Math.max(0, outer - env.now())} ms away`
       : `budget ${policy.budgetMs} ms`;
   if (env.now() >= deadline) {
-    stats.failures += 1;
     throw new RequestFailedError(
       url,
       0,
@@ -113,7 +110,6 @@ export async function getWithRetry(
     }
     waitMs ??= backoffMs(attempt, policy, env.random);
     if (env.now() + waitMs >= deadline) {
-      stats.failures += 1;
       const why =
         waitMs > 0 && env.now() < deadline ? `${problem}; the next wait would pass the budget` : problem;
       throw new RequestFailedError(url, attempt, status, `${why} (${limit})`, page);
