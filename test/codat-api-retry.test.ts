@@ -1,7 +1,8 @@
 import type { FakeCodatApi } from '../local/fake-codat-api/server';
+import { DEFAULT_RETRY_POLICY } from '../src/defaults';
 import { RequestFailedError } from '../src/errors';
 import type { CodatApi, CodatApiOptions } from '../src/reconcile/codat-api';
-import { backoffMs, DEFAULT_RETRY_POLICY, retryAfterMs } from '../src/reconcile/retry';
+import { backoffMs, retryAfterMs } from '../src/reconcile/retry';
 import { allPages, apiAndClient, type FakeTime } from './support/codat-api';
 
 let fake: FakeCodatApi;

@@ -23,7 +23,7 @@
  */
 
 import * as v from 'valibot';
-import { DEFAULT_RECONCILE_PAGE_SIZE } from '../defaults';
+import { DEFAULT_CODAT_API_URL, DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_RETRY_POLICY } from '../defaults';
 import { ApiKeyRefusedError, CodatApiError } from '../errors';
 import {
   type Company,
@@ -38,7 +38,6 @@ import {
   WebhookConsumers,
 } from './api-schema';
 import {
-  DEFAULT_RETRY_POLICY,
   getWithRetry,
   newRequestStats,
   REAL_ENVIRONMENT,
@@ -49,8 +48,6 @@ import {
 
 export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
 export type { RequestStats, RetryPolicy } from './retry';
-
-export const DEFAULT_BASE_URL = 'https://api.codat.io';
 
 export interface CodatApiOptions {
   /** The API key from the Codat portal; sent as `Authorization: Basic <base64 of the key>`. */
@@ -98,7 +95,7 @@ export class CodatApi {
   private readonly deadline: number | undefined;
 
   constructor(options: CodatApiOptions) {
-    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? DEFAULT_CODAT_API_URL).replace(/\/+$/, '');
     this.authorization = `Basic ${Buffer.from(options.apiKey).toString('base64')}`;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.env = { ...REAL_ENVIRONMENT, ...options.environment };

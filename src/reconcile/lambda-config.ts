@@ -1,15 +1,18 @@
 import * as v from 'valibot';
-import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
+import {
+  DEFAULT_CODAT_API_URL,
+  DEFAULT_LAG_ALLOWANCE_MS,
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  DEFAULT_TOMBSTONE_TTL_DAYS,
+  DEFAULT_WALK_BUDGET_MS,
+} from '../defaults';
 import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from '../environment';
 import { ApiKeyNotSetError } from '../errors';
-import { DEFAULT_BASE_URL } from './codat-api';
-import { DEFAULT_WALK_BUDGET_MS } from './run-walk';
-import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
 
 /** The reconciler functions' environment, checked once at cold start. */
 const ReconcileEnvironment = v.object({
   CODAT_API_KEY_SECRET_ARN: requiredText('CODAT_API_KEY_SECRET_ARN'),
-  CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_BASE_URL),
+  CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_CODAT_API_URL),
   TABLE_NAME: v.optional(v.string()),
   JOURNAL_TABLE_NAME: v.optional(v.string()),
   WEBHOOK_URL: v.optional(v.string()),

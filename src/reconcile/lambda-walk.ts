@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { createApiKeySecretClient, createDynamoDbClient } from '../aws/clients';
 import { secretsManagerValue } from '../aws/secrets';
 import { DynamoDbConnectionStore } from '../connection/dynamodb-store';
+import { DEFAULT_RECONCILE_CONCURRENCY } from '../defaults';
 import { DIMENSION, RECONCILE_CHANGES, RECONCILE_METRIC } from '../observability/names';
 import type { Metrics } from '../observability/powertools';
 import { CodatApi } from './codat-api';
@@ -42,7 +43,7 @@ export function lambdaRuntime(config: ReconcileConfig) {
       companies: store,
       clock: { walkId, lagAllowanceMs: config.LAG_ALLOWANCE_SECONDS * 1000 },
       tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,
-      concurrency: 8,
+      concurrency: DEFAULT_RECONCILE_CONCURRENCY,
       now: () => new Date(),
     };
   };

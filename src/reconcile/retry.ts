@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { DEFAULT_RETRY_POLICY } from '../defaults';
 import { RequestFailedError } from '../errors';
 
 /**
@@ -9,23 +10,8 @@ import { RequestFailedError } from '../errors';
  * as they are: what they mean is the caller's business.
  */
 
-export interface RetryPolicy {
-  /** Each attempt's timeout. @default 10_000 */
-  attemptTimeoutMs: number;
-  /** All attempts and waits of one call (one page) together. @default 180_000 */
-  budgetMs: number;
-  /** The first backoff's ceiling; each retry doubles it. @default 500 */
-  initialBackoffMs: number;
-  /** @default 30_000 */
-  maxBackoffMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  attemptTimeoutMs: 10_000,
-  budgetMs: 180_000,
-  initialBackoffMs: 500,
-  maxBackoffMs: 30_000,
-};
+/** A call's time limits and waits; DEFAULT_RETRY_POLICY (src/defaults.ts) says what each is. */
+export type RetryPolicy = typeof DEFAULT_RETRY_POLICY;
 
 /** What the retry loop needs from the world, injectable so tests do not wait. */
 export interface RetryEnvironment {

@@ -1,14 +1,8 @@
-import { DEFAULT_RECONCILE_PAGE_SIZE } from '../defaults';
+import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from '../defaults';
 import type { WalkProgress } from './progress';
 import { newProgress } from './progress';
 import { type SweepResult, sweep } from './sweep';
 import { type WalkContext, walkPages } from './walk';
-
-/** A page that keeps failing is given up on after this long (its retries and waits together). */
-export const DEFAULT_PAGE_BUDGET_MS = 3 * 60_000;
-
-/** A whole walk gives up, incomplete, after this long. */
-export const DEFAULT_WALK_BUDGET_MS = 60 * 60_000;
 
 export interface WalkOutcome extends SweepResult {
   progress: WalkProgress;

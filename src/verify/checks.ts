@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CONNECTION_EVENT_TYPES } from '../connection/schema';
+import { DEFAULT_CODAT_API_URL } from '../defaults';
 import { ApiKeyNotSetError, CodatApiError } from '../errors';
-import { CodatApi, DEFAULT_BASE_URL, type WebhookConsumer } from '../reconcile/codat-api';
+import { CodatApi, type WebhookConsumer } from '../reconcile/codat-api';
 import { consumersOf } from '../reconcile/endpoint-health';
 import { apiKeyFrom } from '../reconcile/lambda-config';
 import { signDelivery } from '../webhook/sign';
@@ -396,7 +397,7 @@ async function checkConsumer(
   if (apiKey === undefined) {
     return void report(fail(check, 'not asked: GET /webhooks needs the Codat API key (see above)'));
   }
-  const baseUrl = input.codatApiUrl ?? DEFAULT_BASE_URL;
+  const baseUrl = input.codatApiUrl ?? DEFAULT_CODAT_API_URL;
   const api = new CodatApi({ apiKey, baseUrl, retry: { budgetMs: 30_000 } });
   let consumers: WebhookConsumer[];
   try {
