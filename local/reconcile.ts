@@ -18,7 +18,7 @@ import {
 import { CodatApi } from '../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../src/reconcile/journal';
 import { runWalk } from '../src/reconcile/run-walk';
-import type { ChangeNote } from '../src/reconcile/walk';
+import { type ChangeNote, createWalkContext } from '../src/reconcile/walk-context';
 import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { walkSummary } from './reconcile-summary';
@@ -138,23 +138,19 @@ async function main(): Promise<number> {
     const notes: ChangeNote[] = [];
     const tty = process.stderr.isTTY;
     const outcome = await runWalk(
-      {
+      createWalkContext({
         api,
-        reader: store,
-        writer: dryRun ? { write: async () => 'applied' } : store,
+        store,
         journal: new InMemoryWalkJournal(),
-        companies: store,
-        clock: {
-          walkId: `cli-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
-          lagAllowanceMs: options['lag-minutes'] * 60_000,
-        },
+        walkId: `cli-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
+        lagAllowanceMs: options['lag-minutes'] * 60_000,
         tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
         concurrency: options.concurrency,
-        now: () => new Date(),
+        dryRun,
         onChange: (note) => {
           if (dryRun && notes.length < 50) notes.push(note);
         },
-      },
+      }),
       {
         pageSize: options['page-size'],
         walkBudgetMs: options['time-budget-minutes'] * 60_000,

@@ -2,7 +2,8 @@ import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from '../defaults
 import type { WalkProgress } from './progress';
 import { newProgress } from './progress';
 import { type SweepResult, sweep } from './sweep';
-import { type WalkContext, walkPages } from './walk';
+import { walkPages } from './walk';
+import type { WalkContext } from './walk-context';
 
 export interface WalkOutcome extends SweepResult {
   progress: WalkProgress;

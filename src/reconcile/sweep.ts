@@ -13,7 +13,8 @@ import {
   type WalkProgress,
 } from './progress';
 import { snapshotEvent } from './snapshot';
-import { type ChangeNote, invalidNote, reconcileCompany, type WalkContext } from './walk';
+import { invalidNote, reconcileCompany } from './walk';
+import type { ChangeNote, WalkContext } from './walk-context';
 
 export interface SweepResult {
   /** True when every page was read and valid, and every deletion could be checked. */

@@ -3,9 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CONNECTION_EVENT_TYPES } from '../connection/schema';
 import { DEFAULT_CODAT_API_URL } from '../defaults';
 import { ApiKeyNotSetError, CodatApiError } from '../errors';
+import { apiKeyFrom } from '../reconcile/api-key';
 import { CodatApi, type WebhookConsumer } from '../reconcile/codat-api';
 import { consumersOf } from '../reconcile/endpoint-health';
-import { apiKeyFrom } from '../reconcile/lambda-config';
 import { signDelivery } from '../webhook/sign';
 import { parseSigningSecrets } from '../webhook/signature';
 import type {
