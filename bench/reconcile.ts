@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { startFakeCodatApi } from '../local/fake-codat-api/server';
-import { DEFAULT_RECONCILE_PAGE_SIZE } from '../src/reconcile/run-walk';
+import { DEFAULT_RECONCILE_PAGE_SIZE } from '../src/defaults';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

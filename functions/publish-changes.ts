@@ -1,4 +1,4 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeClient } from '../src/aws/clients';
 import { EventBridgeChangePublisher } from '../src/events/publisher';
 import { readPublisherConfig } from '../src/events/publisher-config';
 import { createStreamHandler } from '../src/events/stream-handler';
@@ -12,14 +12,7 @@ const config = readPublisherConfig(process.env);
  * one per applied change, whoever wrote it (a webhook, the reconciler, a company.deleted).
  */
 export const handler = createStreamHandler({
-  publisher: new EventBridgeChangePublisher(
-    // A call that hangs is cut off and retried rather than holding the shard until the timeout.
-    new EventBridgeClient({
-      maxAttempts: 3,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
-    }),
-    config.eventBusName,
-  ),
+  publisher: new EventBridgeChangePublisher(createEventBridgeClient(), config.eventBusName),
   logger: createLogger({ stage: config.stage, logLevel: config.logLevel }),
   metrics: createMetrics({ stage: config.stage }),
 });

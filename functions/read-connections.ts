@@ -1,7 +1,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { createDynamoDbClient } from '../src/aws/clients';
+import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { readReadConfig } from '../src/http/read-config';
 import { createConnectionReader } from '../src/http/read-connections';
 import { createLogger } from '../src/observability/powertools';

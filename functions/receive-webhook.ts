@@ -1,23 +1,17 @@
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDynamoDbClient, createSigningSecretClient } from '../src/aws/clients';
+import { secretsManagerValue } from '../src/aws/secrets';
 import { readLambdaConfig } from '../src/config';
-import { createDynamoDbClient, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { DeliveryMetrics } from '../src/observability/metrics';
 import { createLogger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
-import { cachedSecret, secretsManagerValue } from '../src/webhook/secret-source';
+import { cachedSecret } from '../src/webhook/secret-source';
 
 // Built once per cold start and shared by every invocation of this container.
 const config = readLambdaConfig(process.env);
 
 const dynamoDb = createDynamoDbClient();
-const secretsManager = new SecretsManagerClient({
-  maxAttempts: 2,
-  // Resolved once for both clients: the second client's first call otherwise pays for a
-  // credential chain, a region chain and an HTTP handler of its own.
-  credentials: dynamoDb.config.credentials,
-  region: dynamoDb.config.region,
-  requestHandler: dynamoDb.config.requestHandler,
-});
+const secretsManager = createSigningSecretClient(dynamoDb);
 const signingSecrets = cachedSecret(secretsManagerValue(secretsManager, config.signingSecretArn), {
   maxAgeMs: config.secretCacheSeconds * 1000,
 });

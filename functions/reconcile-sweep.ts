@@ -1,15 +1,21 @@
-import type { Context } from 'aws-lambda';
+import { DEFAULT_RETRY_POLICY } from '../src/defaults';
+import { WalkIncompleteError } from '../src/errors';
 import { createLogger, createMetrics } from '../src/observability/powertools';
-import { readReconcileConfig } from '../src/reconcile/lambda-config';
-import { invocationDeadline, lambdaRuntime, recordWalkMetrics } from '../src/reconcile/lambda-walk';
-import type { WalkProgress } from '../src/reconcile/progress';
+import { readSweepConfig } from '../src/reconcile/lambda-config';
+import {
+  invocationDeadline,
+  lambdaWalkContext,
+  reconcilerChain,
+  recordWalkMetrics,
+} from '../src/reconcile/lambda-walk';
+import type { RequestTotals, WalkProgress, WalkTotals } from '../src/reconcile/progress';
 import { sweep } from '../src/reconcile/sweep';
 
 // Built once per cold start and shared by every invocation of this container.
-const config = readReconcileConfig(process.env);
-const logger = createLogger({ stage: config.STAGE, logLevel: config.LOG_LEVEL });
-const metrics = createMetrics({ stage: config.STAGE });
-const runtime = lambdaRuntime(config);
+const config = readSweepConfig(process.env);
+const logger = createLogger({ stage: config.stage, logLevel: config.logLevel });
+const metrics = createMetrics({ stage: config.stage });
+const walkContext = lambdaWalkContext(config, DEFAULT_RETRY_POLICY);
 
 /**
  * The sweep's lookups stop this long before the timeout: what they left unchecked is reported,
@@ -17,9 +23,12 @@ const runtime = lambdaRuntime(config);
  */
 const RESERVE_MS = 60_000;
 
-/** The walk read less than everything: nothing was deleted. Fails the execution, which alarms. */
-export class WalkIncompleteError extends Error {
-  override readonly name = 'WalkIncompleteError';
+/** What a complete walk ends its execution with. */
+export interface WalkSummary {
+  walkId: string;
+  totals: WalkTotals;
+  requests: RequestTotals;
+  seconds: number;
 }
 
 /**
@@ -27,10 +36,9 @@ export class WalkIncompleteError extends Error {
  * `sweep`), then one log line and one set of metrics for the whole walk. An incomplete walk
  * throws, so that the execution fails and the alarm on failed executions fires.
  */
-export async function handler(progress: WalkProgress, context: Context) {
-  logger.addContext(context);
-  const ctx = await runtime.walkContext(progress.walkId, invocationDeadline(context, RESERVE_MS));
-  try {
+export const handler = reconcilerChain<WalkProgress, WalkSummary>(logger, metrics).handler(
+  async (progress, context) => {
+    const ctx = await walkContext(progress.walkId, invocationDeadline(context, RESERVE_MS));
     const result = await sweep(progress, ctx);
     const seconds = (Date.now() - Date.parse(progress.startedAt)) / 1000;
     recordWalkMetrics(metrics, progress, result.complete, seconds);
@@ -47,7 +55,5 @@ export async function handler(progress: WalkProgress, context: Context) {
     }
     logger.info('walk complete', line);
     return { walkId: progress.walkId, totals: progress.totals, requests: progress.requests, seconds };
-  } finally {
-    metrics.publishStoredMetrics();
-  }
-}
+  },
+);

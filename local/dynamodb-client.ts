@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient } from '../src/connection/dynamodb-store';
+import { createDynamoDbClient } from '../src/aws/clients';
 
 function isLoopback(url: string): boolean {
   const { hostname } = new URL(url);

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { createReadinessProbeClient } from '../src/aws/clients';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -48,11 +49,10 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 async function waitUntilReady(endpoint: string, child: ChildProcess, output: () => string): Promise<void> {
-  const client = new DynamoDBClient({
+  const client = createReadinessProbeClient({
     endpoint,
     region: 'local',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
   });
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastError: unknown;

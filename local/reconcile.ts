@@ -5,18 +5,26 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import {
+  DEFAULT_CODAT_API_URL,
+  DEFAULT_LAG_ALLOWANCE_MS,
   DEFAULT_LOCAL_DYNAMODB_PORT,
   DEFAULT_LOCAL_TABLE_NAME,
+  DEFAULT_RECONCILE_CONCURRENCY,
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  DEFAULT_RETRY_POLICY,
   DEFAULT_TOMBSTONE_TTL_DAYS,
+  DEFAULT_WALK_BUDGET_MS,
 } from '../src/defaults';
-import { CodatApi, DEFAULT_BASE_URL } from '../src/reconcile/codat-api';
+import { CodatApi } from '../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../src/reconcile/journal';
-import { DEFAULT_PAGE_BUDGET_MS, DEFAULT_RECONCILE_PAGE_SIZE, runWalk } from '../src/reconcile/run-walk';
-import { DEFAULT_LAG_ALLOWANCE_MS } from '../src/reconcile/snapshot';
-import type { ChangeNote } from '../src/reconcile/walk';
+import { runWalk } from '../src/reconcile/run-walk';
+import { type ChangeNote, createWalkContext } from '../src/reconcile/walk-context';
 import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { walkSummary } from './reconcile-summary';
+
+const PAGE_BUDGET_SECONDS = DEFAULT_RETRY_POLICY.budgetMs / 1000;
+const WALK_BUDGET_MINUTES = DEFAULT_WALK_BUDGET_MS / 60_000;
 
 const USAGE = `Usage: npm run reconcile -- [options]
 
@@ -26,7 +34,7 @@ API's state: creates what is missing, updates what differs, writes nothing that 
 only when the walk was complete. Configured by environment variables:
 
   CODAT_API_KEY      the API key from the Codat portal (required)
-  CODAT_API_URL      the API (default ${DEFAULT_BASE_URL}); npm run fake-codat prints a local one
+  CODAT_API_URL      the API (default ${DEFAULT_CODAT_API_URL}); npm run fake-codat prints a local one
   DYNAMODB_ENDPOINT  the DynamoDB to write to (default: npm start's, on 127.0.0.1:DYNAMODB_PORT,
                      if it is running; otherwise the database in DATA_DIR, opened here)
   DYNAMODB_PORT      npm start's DynamoDB port (default ${DEFAULT_LOCAL_DYNAMODB_PORT})
@@ -38,9 +46,9 @@ Options:
   --dry-run                  read everything, write nothing, report what would change
   --page-size <n>            companies a request (default ${DEFAULT_RECONCILE_PAGE_SIZE}, at most 5000)
   --lag-minutes <n>          how far the API may lag its webhooks (default ${DEFAULT_LAG_ALLOWANCE_MS / 60_000})
-  --page-budget-seconds <n>  give up on a failing page after this long (default ${DEFAULT_PAGE_BUDGET_MS / 1000})
-  --time-budget-minutes <n>  give up on the walk, incomplete, after this long (default 60)
-  --concurrency <n>          companies reconciled at once (default 8)
+  --page-budget-seconds <n>  give up on a failing page after this long (default ${PAGE_BUDGET_SECONDS})
+  --time-budget-minutes <n>  give up on the walk, incomplete, after this long (default ${WALK_BUDGET_MINUTES})
+  --concurrency <n>          companies reconciled at once (default ${DEFAULT_RECONCILE_CONCURRENCY})
   --help                     this text`;
 
 const text = (name: string) => v.pipe(v.string(`${name} is required`), v.nonEmpty(`${name} is required`));
@@ -55,7 +63,7 @@ const Environment = v.object({
   ),
   CODAT_API_URL: v.optional(
     v.pipe(text('CODAT_API_URL'), v.url('CODAT_API_URL must be a URL')),
-    DEFAULT_BASE_URL,
+    DEFAULT_CODAT_API_URL,
   ),
   DYNAMODB_ENDPOINT: v.optional(v.pipe(v.string(), v.url('DYNAMODB_ENDPOINT must be a URL'))),
   DYNAMODB_PORT: v.optional(whole('DYNAMODB_PORT'), String(DEFAULT_LOCAL_DYNAMODB_PORT)),
@@ -67,9 +75,9 @@ const Environment = v.object({
 const Options = v.object({
   'page-size': v.optional(whole('--page-size'), String(DEFAULT_RECONCILE_PAGE_SIZE)),
   'lag-minutes': v.optional(whole('--lag-minutes'), String(DEFAULT_LAG_ALLOWANCE_MS / 60_000)),
-  'page-budget-seconds': v.optional(whole('--page-budget-seconds'), String(DEFAULT_PAGE_BUDGET_MS / 1000)),
-  'time-budget-minutes': v.optional(whole('--time-budget-minutes'), '60'),
-  concurrency: v.optional(whole('--concurrency'), '8'),
+  'page-budget-seconds': v.optional(whole('--page-budget-seconds'), String(PAGE_BUDGET_SECONDS)),
+  'time-budget-minutes': v.optional(whole('--time-budget-minutes'), String(WALK_BUDGET_MINUTES)),
+  concurrency: v.optional(whole('--concurrency'), String(DEFAULT_RECONCILE_CONCURRENCY)),
 });
 
 function check<T extends v.GenericSchema>(schema: T, input: unknown): v.InferOutput<T> {
@@ -130,23 +138,19 @@ async function main(): Promise<number> {
     const notes: ChangeNote[] = [];
     const tty = process.stderr.isTTY;
     const outcome = await runWalk(
-      {
+      createWalkContext({
         api,
-        reader: store,
-        writer: dryRun ? { write: async () => 'applied' } : store,
+        store,
         journal: new InMemoryWalkJournal(),
-        companies: store,
-        clock: {
-          walkId: `cli-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
-          lagAllowanceMs: options['lag-minutes'] * 60_000,
-        },
+        walkId: `cli-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
+        lagAllowanceMs: options['lag-minutes'] * 60_000,
         tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
         concurrency: options.concurrency,
-        now: () => new Date(),
+        dryRun,
         onChange: (note) => {
           if (dryRun && notes.length < 50) notes.push(note);
         },
-      },
+      }),
       {
         pageSize: options['page-size'],
         walkBudgetMs: options['time-budget-minutes'] * 60_000,

@@ -1,4 +1,4 @@
-import { DEFAULT_BASE_URL } from '../src/reconcile/codat-api';
+import { DEFAULT_CODAT_API_URL } from '../src/defaults';
 import { isStage, STAGES, stackNameOf } from '../src/stages';
 import { awsDeployedStack } from '../src/verify/aws-deployed-stack';
 import { type CheckLine, REQUIRED_EVENT_TYPES, verifyDeployment } from '../src/verify/checks';
@@ -30,7 +30,7 @@ Options:
   -h, --help                 print this help
 
 Environment: AWS_REGION and AWS_PROFILE (or any credentials of the SDK's default chain);
-CODAT_API_URL, the provider's API (default ${DEFAULT_BASE_URL}).`;
+CODAT_API_URL, the provider's API (default ${DEFAULT_CODAT_API_URL}).`;
 
 function stackName(values: { context?: string[]; stack?: string }): string {
   let stage: string | undefined;

@@ -46,3 +46,34 @@ export const DEFAULT_HISTORY_DAYS = 400;
 /** History items a page holds when the caller names no `limit`, and the most it may ask for. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_HISTORY_LIMIT = 200;
+// The reconciler's defaults: the walk in the stack, `npm run reconcile`, the tests and the bench.
+
+/** The provider's API. */
+export const DEFAULT_CODAT_API_URL = 'https://api.codat.io';
+
+/** Companies a page of a walk: 2,000 is what the OpenAPI file's PagingInfo allows; fewer pages, fewer requests. */
+export const DEFAULT_RECONCILE_PAGE_SIZE = 2000;
+
+/** Companies reconciled at once: one Query each, then their writes. */
+export const DEFAULT_RECONCILE_CONCURRENCY = 8;
+
+/** How far the provider's API may lag behind the events it sends (snapshot.ts). */
+export const DEFAULT_LAG_ALLOWANCE_MS = 5 * 60_000;
+
+/** A whole walk gives up, incomplete, after this long. */
+export const DEFAULT_WALK_BUDGET_MS = 60 * 60_000;
+
+/**
+ * How a call to the provider's API retries (retry.ts): `Retry-After` on 429, otherwise
+ * exponential backoff with full jitter, every attempt and wait inside the call's budget.
+ */
+export const DEFAULT_RETRY_POLICY = {
+  /** Each attempt's timeout. */
+  attemptTimeoutMs: 10_000,
+  /** All attempts and waits of one call (one page) together: a page that keeps failing is given up on after this long. */
+  budgetMs: 3 * 60_000,
+  /** The first backoff's ceiling; each retry doubles it. */
+  initialBackoffMs: 500,
+  /** The backoff's ceiling never grows past this. */
+  maxBackoffMs: 30_000,
+};

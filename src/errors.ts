@@ -151,3 +151,65 @@ export class InvalidQueryParameterError extends Error {
     super(`${parameter}: ${reason}`);
   }
 }
+// The reconciler's errors. Their names are what the state machine retries and catches on, and
+// what an execution's failure shows: keep them.
+
+/** An answer the API should not give to a well-formed call: 401, 403, 400, or a body of the wrong shape. */
+export class CodatApiError extends Error {
+  override readonly name: string = 'CodatApiError';
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly detail: string,
+    readonly correlationId?: string,
+  ) {
+    super(
+      `GET ${url} answered ${status}: ${detail}${correlationId ? ` (correlationId ${correlationId})` : ''}`,
+    );
+  }
+}
+
+/**
+ * 401 or 403: the API key was refused. No retry or later run mends it, so the message says
+ * where the key is set rather than blame the API.
+ */
+export class ApiKeyRefusedError extends CodatApiError {
+  override readonly name = 'ApiKeyRefusedError';
+
+  constructor(url: string, status: number, detail: string, correlationId?: string) {
+    super(url, status, detail, correlationId);
+    this.message =
+      `the API key was refused (GET ${url} answered ${status}: ${detail}${correlationId ? `, correlationId ${correlationId}` : ''}): ` +
+      'set a key from the Codat portal (Developers > API keys) in CODAT_API_KEY when run locally, or in the API key secret (the CodatApiKeySecretArn output) in AWS';
+  }
+}
+
+/** A call to the API that kept failing (5xx, 429, timeouts, network errors) until its budget was spent. */
+export class RequestFailedError extends Error {
+  override readonly name = 'RequestFailedError';
+
+  constructor(
+    readonly url: string,
+    readonly attempts: number,
+    /** The last HTTP status, or undefined when the last attempt got no answer. */
+    readonly lastStatus: number | undefined,
+    readonly lastProblem: string,
+    /** The page of a list call, when it was one. */
+    readonly page?: number,
+  ) {
+    super(
+      `GET ${url}${page === undefined ? '' : ` (page ${page})`} failed after ${attempts} attempt(s): ${lastProblem}`,
+    );
+  }
+}
+
+/** The API key secret still holds what the stack put there: an operator has not set it yet. */
+export class ApiKeyNotSetError extends Error {
+  override readonly name = 'ApiKeyNotSetError';
+}
+
+/** The walk read less than everything: nothing was deleted. Fails the execution, which alarms. */
+export class WalkIncompleteError extends Error {
+  override readonly name = 'WalkIncompleteError';
+}

@@ -2,7 +2,7 @@ import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-c
 import type { ConnectionChange } from '../src/connection/store';
 import { toStoredConnection } from '../src/connection/stored-item';
 import { DEFAULT_HISTORY_DAYS } from '../src/defaults';
-import { UnreadableStreamRecordError } from '../src/events/stream-record';
+import { UnreadableStreamRecordError } from '../src/errors';
 import { historyDecisionOfRecord, MAX_HISTORY_ERRORS, MAX_HISTORY_TEXT } from '../src/history/history-item';
 import { historyPartitionKey, historySortKey } from '../src/history/history-table';
 import { changeOf } from './support/changes';

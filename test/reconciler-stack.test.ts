@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { reconcileScheduleFromContext } from '../lib/context';
-import { apiKeyFrom } from '../src/reconcile/lambda-config';
+import { apiKeyFrom } from '../src/reconcile/api-key';
 import { grantsOf, logicalId, type Resource, synthesizeTemplate } from './support/template';
 
 const synthesize = (props: ConnectionsStackProps = {}, bundle = false) =>

@@ -1,11 +1,11 @@
 import {
   ConditionalCheckFailedException,
-  DynamoDBClient,
-  type DynamoDBClientConfig,
+  type DynamoDBClient,
   GetItemCommand,
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
+import { DYNAMODB_REQUESTS_IN_FLIGHT } from '../aws/clients';
 import { StorageUnavailableError, UnstorableChangeError } from '../errors';
 import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
@@ -33,68 +33,6 @@ import { CONNECTION_TABLE } from './table';
 export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item';
 
 const { partitionKey, sortKey } = CONNECTION_TABLE;
-
-/**
- * How many DynamoDB requests one client has on the wire at once. The SDK starts a request's
- * `connectionTimeout` and `requestTimeout` when the request is made, not when it gets a socket:
- * a request queued behind busy sockets spends its time limits waiting, and fails with no reply
- * late. Requests past this many wait before the SDK sees them, so its limits time the request.
- */
-export const DYNAMODB_REQUESTS_IN_FLIGHT = 50;
-
-/**
- * Time limits for every AWS call on the delivery path. `throwOnRequestTimeout` matters: without
- * it, the SDK only warns when `requestTimeout` passes and goes on waiting for the reply. The
- * sockets (the SDK's default is 50) are a few more than DynamoDB's requests in flight, so that
- * a client sharing the handler (the receiver's Secrets Manager client) never queues either.
- */
-export const AWS_REQUEST_HANDLER = {
-  connectionTimeout: 1_000,
-  requestTimeout: 2_000,
-  throwOnRequestTimeout: true,
-  httpAgent: { maxSockets: DYNAMODB_REQUESTS_IN_FLIGHT + 8 },
-  httpsAgent: { maxSockets: DYNAMODB_REQUESTS_IN_FLIGHT + 8 },
-};
-
-/**
- * A gate of `limit` places around each attempt of each request (inside the SDK's retries, so a
- * retry's back-off holds no place; outside its deserializer, so a place is held until the reply
- * is read off the socket).
- */
-function inFlightLimit(limit: number) {
-  let free = limit;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free += 1;
-  };
-  return <Output>(next: (args: unknown) => Promise<Output>) =>
-    async (args: unknown): Promise<Output> => {
-      if (free > 0) free -= 1;
-      else await new Promise<void>((resolve) => waiting.push(resolve));
-      try {
-        return await next(args);
-      } finally {
-        release();
-      }
-    };
-}
-
-/**
- * A DynamoDB client whose every call ends well inside the provider's 15-second window:
- * at most 3 attempts of at most 2 s each, so a failing database answers 503 in about 6 s;
- * and whose time limits measure each request, never the wait for a socket.
- */
-export function createDynamoDbClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  const client = new DynamoDBClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER, ...config });
-  client.middlewareStack.add(inFlightLimit(DYNAMODB_REQUESTS_IN_FLIGHT) as never, {
-    step: 'deserialize',
-    priority: 'high',
-    name: 'requestsInFlightLimit',
-  });
-  return client;
-}
 
 /**
  * How many tombstones `company.deleted` writes at once: every request the client may have in

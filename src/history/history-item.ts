@@ -1,4 +1,5 @@
 import type { ChangeType, StoredConnection } from '../connection/store';
+import { UnreadableStreamRecordError } from '../errors';
 import {
   type ChangeKind,
   type ConnectionChangeDetail,
@@ -6,7 +7,7 @@ import {
   type SkipReason,
 } from '../events/change-event';
 import { cut } from '../events/cut-strings';
-import { type ChangeRecord, imagesOfRecord, UnreadableStreamRecordError } from '../events/stream-record';
+import { type ChangeRecord, imagesOfRecord } from '../events/stream-record';
 import { timeOfKey } from './history-table';
 
 type Status = StoredConnection['connection']['status'];

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { Connection, type Problem, ReferenceCompany, toProblems } from '../connection/schema';
 import { unsafeValueProblems } from '../connection/unsafe-values';
 import { MAX_PROBLEMS_LISTED } from '../defaults';
+import { CodatApiError } from '../errors';
 
 /**
  * Schemas of what the provider's REST API answers (Codat-Platform.yaml), checked item by item:
@@ -104,7 +105,7 @@ function isObject(raw: unknown): raw is Record<string, unknown> {
   return typeof raw === 'object' && raw !== null && !Array.isArray(raw);
 }
 
-export function checkConnections(
+function checkConnections(
   items: readonly unknown[],
   path: string,
   companyId: string | undefined,
@@ -162,22 +163,6 @@ export const ErrorBody = v.object({
   error: v.nullish(v.string()),
   correlationId: v.nullish(v.string()),
 });
-
-/** An answer the API should not give to a well-formed call: 401, 403, 400, or a body of the wrong shape. */
-export class CodatApiError extends Error {
-  override readonly name: string = 'CodatApiError';
-
-  constructor(
-    readonly url: string,
-    readonly status: number,
-    readonly detail: string,
-    readonly correlationId?: string,
-  ) {
-    super(
-      `GET ${url} answered ${status}: ${detail}${correlationId ? ` (correlationId ${correlationId})` : ''}`,
-    );
-  }
-}
 
 /**
  * Page-number paging is only right if the API used the page size asked for: a service that caps
@@ -241,19 +226,4 @@ export function checkPaging(
   return (
     answer.results.length > 0 && (next !== undefined || asked.page * asked.pageSize < answer.totalResults)
   );
-}
-
-/**
- * 401 or 403: the API key was refused. No retry or later run mends it, so the message says
- * where the key is set rather than blame the API.
- */
-export class ApiKeyRefusedError extends CodatApiError {
-  override readonly name = 'ApiKeyRefusedError';
-
-  constructor(url: string, status: number, detail: string, correlationId?: string) {
-    super(url, status, detail, correlationId);
-    this.message =
-      `the API key was refused (GET ${url} answered ${status}: ${detail}${correlationId ? `, correlationId ${correlationId}` : ''}): ` +
-      'set a key from the Codat portal (Developers > API keys) in CODAT_API_KEY when run locally, or in the API key secret (the CodatApiKeySecretArn output) in AWS';
-  }
 }

@@ -23,14 +23,12 @@
  */
 
 import * as v from 'valibot';
-import type { Connection } from '../connection/schema';
+import { DEFAULT_CODAT_API_URL, DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_RETRY_POLICY } from '../defaults';
+import { ApiKeyRefusedError, CodatApiError } from '../errors';
 import {
-  ApiKeyRefusedError,
-  CodatApiError,
   type Company,
   type CompanyPaths,
   checkCompany,
-  checkConnections,
   checkPaging,
   checkWebhookConsumers,
   ErrorBody,
@@ -40,7 +38,6 @@ import {
   WebhookConsumers,
 } from './api-schema';
 import {
-  DEFAULT_RETRY_POLICY,
   getWithRetry,
   newRequestStats,
   REAL_ENVIRONMENT,
@@ -50,18 +47,13 @@ import {
 } from './retry';
 
 export type { Company, CompanyPaths, InvalidItem, WebhookConsumer } from './api-schema';
-export { ApiKeyRefusedError, CodatApiError } from './api-schema';
-export { RequestFailedError, type RequestStats, type RetryPolicy } from './retry';
-
-export const DEFAULT_BASE_URL = 'https://api.codat.io';
+export type { RequestStats, RetryPolicy } from './retry';
 
 export interface CodatApiOptions {
   /** The API key from the Codat portal; sent as `Authorization: Basic <base64 of the key>`. */
   apiKey: string;
   /** @default https://api.codat.io */
   baseUrl?: string;
-  /** Companies per page: fewer requests with bigger pages (the API allows up to 5000). @default 100 */
-  pageSize?: number;
   retry?: Partial<RetryPolicy>;
   /**
    * Epoch ms past which no call retries or waits, whatever its budget: a Lambda function's
@@ -84,41 +76,40 @@ export interface CompanyPage {
   paths: CompanyPaths[];
   /** Items left out of `companies` (or connections left out of a company), by path. */
   invalid: InvalidItem[];
-  /** False when an item was invalid: this page's read is incomplete, so do not delete on it. */
-  complete: boolean;
   /** Whether the listing goes on after this page: a `next` link, or fewer items read than `totalResults`. */
   more: boolean;
 }
 
-export type Lookup<T> =
-  | { found: true; value: T; invalid: InvalidItem[]; complete: boolean; paths?: CompanyPaths }
+/** A company looked up by id: its connections that passed validation, and those that did not. */
+export type CompanyLookup =
+  | { found: true; value: Company; invalid: InvalidItem[]; paths?: CompanyPaths }
   | { found: false };
 
 export class CodatApi {
-  /** Requests, retries, throttles and failed calls so far, for metrics. */
+  /** Requests, retries and throttles so far, for metrics. */
   readonly stats: RequestStats = newRequestStats();
-  /** The last `X-Rate-Limit-*` headers seen: the daily quota. */
-  rateLimit: { limit?: number; remaining?: number; reset?: string } = {};
   private readonly baseUrl: string;
   private readonly authorization: string;
-  private readonly pageSize: number;
   private readonly policy: RetryPolicy;
   private readonly env: RetryEnvironment;
   private readonly deadline: number | undefined;
 
   constructor(options: CodatApiOptions) {
-    this.baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.baseUrl = (options.baseUrl ?? DEFAULT_CODAT_API_URL).replace(/\/+$/, '');
     this.authorization = `Basic ${Buffer.from(options.apiKey).toString('base64')}`;
-    this.pageSize = options.pageSize ?? 100;
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.env = { ...REAL_ENVIRONMENT, ...options.environment };
     this.deadline = options.deadline;
   }
 
-  /** Every company, a page at a time, from `firstPage` on; throws `RequestFailedError` for a page that keeps failing. */
+  /**
+   * Every company, a page at a time, from `firstPage` on (default 1), `pageSize` companies a
+   * page (default DEFAULT_RECONCILE_PAGE_SIZE); throws `RequestFailedError` for a page that
+   * keeps failing.
+   */
   async *companyPages(options: { firstPage?: number; pageSize?: number } = {}): AsyncGenerator<CompanyPage> {
-    const pageSize = options.pageSize ?? this.pageSize;
-    for (let page = options.firstPage ?? 1; ; page += 1) {
+    const { firstPage = 1, pageSize = DEFAULT_RECONCILE_PAGE_SIZE } = options;
+    for (let page = firstPage; ; page += 1) {
       const answer = await this.page(`/companies?page=${page}&pageSize=${pageSize}`, page);
       const more = checkPaging(answer, { page, pageSize }, '/companies');
       const companies: Company[] = [];
@@ -140,7 +131,6 @@ export class CodatApi {
         companies,
         paths,
         invalid,
-        complete: invalid.length === 0,
         more,
       };
       if (!more) return;
@@ -148,29 +138,12 @@ export class CodatApi {
   }
 
   /** One company with its connections; `found: false` when it does not exist or was deleted. */
-  async getCompany(companyId: string): Promise<Lookup<Company>> {
+  async getCompany(companyId: string): Promise<CompanyLookup> {
     const body = await this.getOrNotFound(`/companies/${encodeURIComponent(companyId)}`);
     if (body === undefined) return { found: false };
     const { company, paths, invalid } = checkCompany(body, '(company)');
     if (!company) throw new CodatApiError(`/companies/${companyId}`, 200, describeInvalid(invalid));
-    return { found: true, value: company, invalid, complete: invalid.length === 0, paths };
-  }
-
-  /** All of one company's connections, every page; `found: false` when the company is gone. */
-  async listConnections(companyId: string): Promise<Lookup<Connection[]>> {
-    const path = `/companies/${encodeURIComponent(companyId)}/connections`;
-    const connections: Connection[] = [];
-    const invalid: InvalidItem[] = [];
-    for (let page = 1; ; page += 1) {
-      const answer = await this.page(`${path}?page=${page}&pageSize=${this.pageSize}`, page, true);
-      if (answer === undefined) return { found: false };
-      const more = checkPaging(answer, { page, pageSize: this.pageSize }, path);
-      const checked = checkConnections(answer.results, `page[${page}].results`, companyId);
-      connections.push(...checked.valid);
-      invalid.push(...checked.invalid);
-      if (!more) break;
-    }
-    return { found: true, value: connections, invalid, complete: invalid.length === 0 };
+    return { found: true, value: company, invalid, paths };
   }
 
   /** The webhook endpoints registered with the provider, `disabled` read as false when null. */
@@ -180,19 +153,8 @@ export class CodatApi {
     return checkWebhookConsumers(body.results);
   }
 
-  private async page(path: string, page: number): Promise<v.InferOutput<typeof PageEnvelope>>;
-  private async page(
-    path: string,
-    page: number,
-    allowNotFound: true,
-  ): Promise<v.InferOutput<typeof PageEnvelope> | undefined>;
-  private async page(path: string, page: number, allowNotFound = false) {
-    const response = await this.get(path, page);
-    if (allowNotFound && response.status === 404) {
-      await response.body?.cancel();
-      return undefined;
-    }
-    return this.json(response, path, PageEnvelope);
+  private async page(path: string, page: number): Promise<v.InferOutput<typeof PageEnvelope>> {
+    return this.json(await this.get(path, page), path, PageEnvelope);
   }
 
   private async getOrNotFound(path: string): Promise<unknown> {
@@ -204,14 +166,12 @@ export class CodatApi {
     return this.json(response, path, v.unknown());
   }
 
-  private async get(path: string, page?: number): Promise<Response> {
-    const response = await getWithRetry(
+  private get(path: string, page?: number): Promise<Response> {
+    return getWithRetry(
       `${this.baseUrl}${path}`,
       { authorization: this.authorization, accept: 'application/json' },
       { policy: this.policy, env: this.env, stats: this.stats, page, deadline: this.deadline },
     );
-    this.noteRateLimit(response.headers);
-    return response;
   }
 
   private async json<T extends v.GenericSchema>(response: Response, path: string, schema: T) {
@@ -237,15 +197,6 @@ export class CodatApi {
     if (!parsed.success)
       throw new CodatApiError(path, response.status, `unexpected body: ${parsed.issues[0]?.message}`);
     return parsed.output as v.InferOutput<T>;
-  }
-
-  private noteRateLimit(headers: Headers): void {
-    const limit = headers.get('x-rate-limit-limit');
-    const remaining = headers.get('x-rate-limit-remaining');
-    const reset = headers.get('x-rate-limit-reset');
-    if (limit !== null) this.rateLimit.limit = Number(limit);
-    if (remaining !== null) this.rateLimit.remaining = Number(remaining);
-    if (reset !== null) this.rateLimit.reset = reset;
   }
 }
 

@@ -1,55 +1,96 @@
 import * as v from 'valibot';
-import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../defaults';
+import {
+  DEFAULT_CODAT_API_URL,
+  DEFAULT_LAG_ALLOWANCE_MS,
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  DEFAULT_TOMBSTONE_TTL_DAYS,
+  DEFAULT_WALK_BUDGET_MS,
+} from '../defaults';
 import { LogLevelSetting, readEnvironment, requiredText, StageSetting, wholeNumber } from '../environment';
-import { DEFAULT_BASE_URL } from './codat-api';
-import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from './run-walk';
-import { DEFAULT_LAG_ALLOWANCE_MS } from './snapshot';
-
-/** The reconciler functions' environment, checked once at cold start. */
-const ReconcileEnvironment = v.object({
-  CODAT_API_KEY_SECRET_ARN: requiredText('CODAT_API_KEY_SECRET_ARN'),
-  CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_BASE_URL),
-  TABLE_NAME: v.optional(v.string()),
-  JOURNAL_TABLE_NAME: v.optional(v.string()),
-  WEBHOOK_URL: v.optional(v.string()),
-  TOMBSTONE_TTL_DAYS: wholeNumber('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
-  PAGE_SIZE: wholeNumber('PAGE_SIZE', DEFAULT_RECONCILE_PAGE_SIZE),
-  LAG_ALLOWANCE_SECONDS: wholeNumber('LAG_ALLOWANCE_SECONDS', DEFAULT_LAG_ALLOWANCE_MS / 1000),
-  WALK_BUDGET_MINUTES: wholeNumber('WALK_BUDGET_MINUTES', DEFAULT_WALK_BUDGET_MS / 60_000),
-  LOG_LEVEL: LogLevelSetting,
-  STAGE: StageSetting,
-});
-
-export type ReconcileConfig = v.InferOutput<typeof ReconcileEnvironment>;
-
-/** Reads and checks the environment; throws one message that lists every problem. */
-export function readReconcileConfig(env: NodeJS.ProcessEnv): ReconcileConfig {
-  return readEnvironment(ReconcileEnvironment, env);
-}
-
-/** A required name the function was not given: a stack wiring fault. */
-export function requireSetting(value: string | undefined, name: string): string {
-  if (!value) throw new Error(`Invalid configuration: ${name} is required by this function`);
-  return value;
-}
-
-/** The API key secret still holds what the stack put there: an operator has not set it yet. */
-export class ApiKeyNotSetError extends Error {
-  override readonly name = 'ApiKeyNotSetError';
-}
 
 /**
- * The API key from its secret's value. The stack creates the secret with a JSON placeholder,
- * which no API key looks like; a run before the key is set fails with this message instead of
- * a 401 from the provider.
+ * The reconciler functions' environments, one schema each, checked once at cold start: what a
+ * function needs is required there (a missing table is a wiring fault, found before any
+ * invocation), what it does not use is not read.
  */
-export function apiKeyFrom(secretValue: string, secretId: string): string {
-  const value = secretValue.trim();
-  if (value === '' || value.startsWith('{')) {
-    throw new ApiKeyNotSetError(
-      `the Codat API key secret ${secretId} still holds its placeholder; set it with: ` +
-        `aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string <API key>`,
-    );
-  }
-  return value;
+
+/** What every reconciler function reads the provider's API with, and logs and counts with. */
+const ApiEnvironment = {
+  CODAT_API_KEY_SECRET_ARN: requiredText('CODAT_API_KEY_SECRET_ARN'),
+  CODAT_API_URL: v.optional(v.pipe(v.string(), v.url('CODAT_API_URL must be a URL')), DEFAULT_CODAT_API_URL),
+  LOG_LEVEL: LogLevelSetting,
+  STAGE: StageSetting,
+};
+
+/** What the two walking functions read and write. */
+const TablesEnvironment = {
+  TABLE_NAME: requiredText('TABLE_NAME'),
+  JOURNAL_TABLE_NAME: requiredText('JOURNAL_TABLE_NAME'),
+  LAG_ALLOWANCE_SECONDS: wholeNumber('LAG_ALLOWANCE_SECONDS', DEFAULT_LAG_ALLOWANCE_MS / 1000),
+};
+
+const CheckEndpointEnvironment = v.object({
+  ...ApiEnvironment,
+  WEBHOOK_URL: requiredText('WEBHOOK_URL'),
+});
+
+const WalkPagesEnvironment = v.object({
+  ...ApiEnvironment,
+  ...TablesEnvironment,
+  PAGE_SIZE: wholeNumber('PAGE_SIZE', DEFAULT_RECONCILE_PAGE_SIZE),
+  WALK_BUDGET_MINUTES: wholeNumber('WALK_BUDGET_MINUTES', DEFAULT_WALK_BUDGET_MS / 60_000),
+});
+
+const SweepEnvironment = v.object({
+  ...ApiEnvironment,
+  ...TablesEnvironment,
+  TOMBSTONE_TTL_DAYS: wholeNumber('TOMBSTONE_TTL_DAYS', DEFAULT_TOMBSTONE_TTL_DAYS),
+});
+
+type ApiSettings = v.InferOutput<v.ObjectSchema<typeof ApiEnvironment, undefined>>;
+type TablesSettings = v.InferOutput<v.ObjectSchema<typeof TablesEnvironment, undefined>>;
+
+function apiConfig(env: ApiSettings) {
+  return {
+    apiKeySecretArn: env.CODAT_API_KEY_SECRET_ARN,
+    codatApiUrl: env.CODAT_API_URL,
+    logLevel: env.LOG_LEVEL,
+    stage: env.STAGE,
+  };
+}
+
+function tablesConfig(env: TablesSettings) {
+  return {
+    tableName: env.TABLE_NAME,
+    journalTableName: env.JOURNAL_TABLE_NAME,
+    lagAllowanceMs: env.LAG_ALLOWANCE_SECONDS * 1000,
+  };
+}
+
+/** What every reconciler function is configured with. */
+export type ApiConfig = ReturnType<typeof apiConfig>;
+/** What the walking functions are configured with. */
+export type WalkTablesConfig = ReturnType<typeof tablesConfig> & { tombstoneTtlDays?: number };
+
+/** `check-webhook-endpoint`'s environment; throws one message that lists every problem. */
+export function readCheckEndpointConfig(env: NodeJS.ProcessEnv) {
+  const checked = readEnvironment(CheckEndpointEnvironment, env);
+  return { ...apiConfig(checked), webhookUrl: checked.WEBHOOK_URL };
+}
+
+/** `reconcile-pages`'s environment; throws one message that lists every problem. */
+export function readWalkPagesConfig(env: NodeJS.ProcessEnv) {
+  const checked = readEnvironment(WalkPagesEnvironment, env);
+  return {
+    ...apiConfig(checked),
+    ...tablesConfig(checked),
+    pageSize: checked.PAGE_SIZE,
+    walkBudgetMs: checked.WALK_BUDGET_MINUTES * 60_000,
+  };
+}
+
+/** `reconcile-sweep`'s environment; throws one message that lists every problem. */
+export function readSweepConfig(env: NodeJS.ProcessEnv) {
+  const checked = readEnvironment(SweepEnvironment, env);
+  return { ...apiConfig(checked), ...tablesConfig(checked), tombstoneTtlDays: checked.TOMBSTONE_TTL_DAYS };
 }

@@ -1,57 +1,67 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import {
-  AWS_REQUEST_HANDLER,
-  createDynamoDbClient,
-  DynamoDbConnectionStore,
-} from '../connection/dynamodb-store';
+import { createApiKeySecretClient, createDynamoDbClient } from '../aws/clients';
+import { secretsManagerValue } from '../aws/secrets';
+import { DynamoDbConnectionStore } from '../connection/dynamodb-store';
 import { DIMENSION, RECONCILE_CHANGES, RECONCILE_METRIC } from '../observability/names';
-import type { Metrics } from '../observability/powertools';
-import { secretsManagerValue } from '../webhook/secret-source';
-import { CodatApi } from './codat-api';
+import type { Logger, Metrics } from '../observability/powertools';
+import { apiKeyFrom } from './api-key';
+import { CodatApi, type RetryPolicy } from './codat-api';
 import { DynamoDbWalkJournal } from './dynamodb-journal';
-import { apiKeyFrom, type ReconcileConfig, requireSetting } from './lambda-config';
+import type { ApiConfig, WalkTablesConfig } from './lambda-config';
 import type { WalkProgress } from './progress';
-import type { WalkContext } from './walk';
+import { createWalkContext, type WalkContext } from './walk-context';
 
 /**
- * What the reconciler's Lambda functions share: clients built once per cold start, and the API
- * key read from its secret at each invocation (a daily job: no cache needed, and a key just set
- * is used at once).
+ * The middy chain of every reconciler function: the Lambda context on every log line, and, for
+ * a function that counts, its metrics published once the handler has returned or thrown. No
+ * early timeout: each function bounds its own waits (`invocationDeadline`), and a step that
+ * still reaches its timeout is Lambda's to end, as Step Functions expects.
  */
-export function lambdaRuntime(config: ReconcileConfig) {
-  const dynamoDb = createDynamoDbClient();
-  const secrets = new SecretsManagerClient({ maxAttempts: 3, requestHandler: AWS_REQUEST_HANDLER });
-  const readKey = secretsManagerValue(secrets, config.CODAT_API_KEY_SECRET_ARN);
-  /** A client whose calls never retry past `deadline` (see `invocationDeadline`). */
-  const api = async (deadline: number) =>
+export function reconcilerChain<Event, Result>(logger: Logger, metrics?: Metrics) {
+  const chain = middy<Event, Result>({ timeoutEarlyInMillis: 0 }).use(
+    injectLambdaContext(logger, { logEvent: false }),
+  );
+  return metrics ? chain.use(logMetrics(metrics)) : chain;
+}
+
+/**
+ * The provider's API, as every reconciler function reads it: a client whose calls never retry
+ * past `deadline` (see `invocationDeadline`), with the API key read from its secret at each
+ * invocation (a daily job: no cache needed, and a key just set is used at once).
+ */
+export function lambdaApi(config: Pick<ApiConfig, 'apiKeySecretArn' | 'codatApiUrl'>, policy: RetryPolicy) {
+  const readKey = secretsManagerValue(createApiKeySecretClient(), config.apiKeySecretArn);
+  return async (deadline: number) =>
     new CodatApi({
-      apiKey: apiKeyFrom(await readKey(), config.CODAT_API_KEY_SECRET_ARN),
-      baseUrl: config.CODAT_API_URL,
-      pageSize: config.PAGE_SIZE,
+      apiKey: apiKeyFrom(await readKey(), config.apiKeySecretArn),
+      baseUrl: config.codatApiUrl,
+      retry: policy,
       deadline,
     });
-  const walkContext = async (walkId: string, deadline: number): Promise<WalkContext> => {
-    // The walking functions are always given both tables; a missing one is a wiring fault,
-    // never a reason to fall back (an in-memory journal would lose every page between steps).
-    const store = new DynamoDbConnectionStore(dynamoDb, requireSetting(config.TABLE_NAME, 'TABLE_NAME'));
-    return {
+}
+
+/**
+ * The walking functions' context for one invocation: the API as `lambdaApi` reads it, and both
+ * tables on one DynamoDB client, built once per cold start.
+ */
+export function lambdaWalkContext(config: ApiConfig & WalkTablesConfig, policy: RetryPolicy) {
+  const api = lambdaApi(config, policy);
+  const dynamoDb = createDynamoDbClient();
+  const store = new DynamoDbConnectionStore(dynamoDb, config.tableName);
+  const journal = new DynamoDbWalkJournal(dynamoDb, config.journalTableName);
+  return async (walkId: string, deadline: number): Promise<WalkContext> =>
+    createWalkContext({
       api: await api(deadline),
-      reader: store,
-      writer: store,
-      journal: new DynamoDbWalkJournal(
-        dynamoDb,
-        requireSetting(config.JOURNAL_TABLE_NAME, 'JOURNAL_TABLE_NAME'),
-      ),
-      companies: store,
-      clock: { walkId, lagAllowanceMs: config.LAG_ALLOWANCE_SECONDS * 1000 },
-      tombstoneTtlDays: config.TOMBSTONE_TTL_DAYS,
-      concurrency: 8,
-      now: () => new Date(),
-    };
-  };
-  return { api, walkContext };
+      store,
+      journal,
+      walkId,
+      lagAllowanceMs: config.lagAllowanceMs,
+      tombstoneTtlDays: config.tombstoneTtlDays,
+    });
 }
 
 /**
@@ -61,6 +71,18 @@ export function lambdaRuntime(config: ReconcileConfig) {
  */
 export function invocationDeadline(context: Pick<Context, 'getRemainingTimeInMillis'>, reserveMs: number) {
   return Date.now() + context.getRemainingTimeInMillis() - reserveMs;
+}
+
+/** A page's writes and its journal record, after its read. */
+const PAGE_WRITES_MS = 60_000;
+
+/**
+ * The longest one page takes: its read, whose every attempt and wait ends inside the retry
+ * policy's budget (retry.ts), then its writes. A walk step starts no page with less than this
+ * left, so that a page is never cut off half-way.
+ */
+export function pageMarginMs(policy: RetryPolicy): number {
+  return policy.budgetMs + PAGE_WRITES_MS;
 }
 
 /** One data point per walk: what it read, what it changed, what it cost, and whether it completed. */

@@ -1,4 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { DEFAULT_RETRY_POLICY } from '../defaults';
+import { RequestFailedError } from '../errors';
 
 /**
  * One GET with retries, bounded in time: `Retry-After` honoured on 429 (seconds or an HTTP date),
@@ -8,23 +10,8 @@ import { setTimeout as delay } from 'node:timers/promises';
  * as they are: what they mean is the caller's business.
  */
 
-export interface RetryPolicy {
-  /** Each attempt's timeout. @default 10_000 */
-  attemptTimeoutMs: number;
-  /** All attempts and waits of one call (one page) together. @default 180_000 */
-  budgetMs: number;
-  /** The first backoff's ceiling; each retry doubles it. @default 500 */
-  initialBackoffMs: number;
-  /** @default 30_000 */
-  maxBackoffMs: number;
-}
-
-export const DEFAULT_RETRY_POLICY: RetryPolicy = {
-  attemptTimeoutMs: 10_000,
-  budgetMs: 180_000,
-  initialBackoffMs: 500,
-  maxBackoffMs: 30_000,
-};
+/** A call's time limits and waits; DEFAULT_RETRY_POLICY (src/defaults.ts) says what each is. */
+export type RetryPolicy = typeof DEFAULT_RETRY_POLICY;
 
 /** What the retry loop needs from the world, injectable so tests do not wait. */
 export interface RetryEnvironment {
@@ -50,30 +37,10 @@ export interface RequestStats {
   retries: number;
   /** 429 answers. */
   throttles: number;
-  /** Calls that gave up after their budget. */
-  failures: number;
 }
 
 export function newRequestStats(): RequestStats {
-  return { requests: 0, retries: 0, throttles: 0, failures: 0 };
-}
-
-export class RequestFailedError extends Error {
-  override readonly name = 'RequestFailedError';
-
-  constructor(
-    readonly url: string,
-    readonly attempts: number,
-    /** The last HTTP status, or undefined when the last attempt got no answer. */
-    readonly lastStatus: number | undefined,
-    readonly lastProblem: string,
-    /** The page of a list call, when it was one. */
-    readonly page?: number,
-  ) {
-    super(
-      `GET ${url}${page === undefined ? '' : ` (page ${page})`} failed after ${attempts} attempt(s): ${lastProblem}`,
-    );
-  }
+  return { requests: 0, retries: 0, throttles: 0 };
 }
 
 export async function getWithRetry(
@@ -97,7 +64,6 @@ export async function getWithRetry(
       ? `the deadline it was given, ${Math.max(0, outer - env.now())} ms away`
       : `budget ${policy.budgetMs} ms`;
   if (env.now() >= deadline) {
-    stats.failures += 1;
     throw new RequestFailedError(
       url,
       0,
@@ -130,7 +96,6 @@ export async function getWithRetry(
     }
     waitMs ??= backoffMs(attempt, policy, env.random);
     if (env.now() + waitMs >= deadline) {
-      stats.failures += 1;
       const why =
         waitMs > 0 && env.now() < deadline ? `${problem}; the next wait would pass the budget` : problem;
       throw new RequestFailedError(url, attempt, status, `${why} (${limit})`, page);

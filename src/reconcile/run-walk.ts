@@ -1,16 +1,9 @@
+import { DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_WALK_BUDGET_MS } from '../defaults';
 import type { WalkProgress } from './progress';
 import { newProgress } from './progress';
 import { type SweepResult, sweep } from './sweep';
-import { type WalkContext, walkPages } from './walk';
-
-/** Companies a page: 2,000 is what the OpenAPI file's PagingInfo allows; fewer pages, fewer requests. */
-export const DEFAULT_RECONCILE_PAGE_SIZE = 2000;
-
-/** A page that keeps failing is given up on after this long (its retries and waits together). */
-export const DEFAULT_PAGE_BUDGET_MS = 3 * 60_000;
-
-/** A whole walk gives up, incomplete, after this long. */
-export const DEFAULT_WALK_BUDGET_MS = 60 * 60_000;
+import { walkPages } from './walk';
+import type { WalkContext } from './walk-context';
 
 export interface WalkOutcome extends SweepResult {
   progress: WalkProgress;

@@ -13,11 +13,9 @@ import type { Company } from './api-schema';
  */
 export interface SnapshotClock {
   walkId: string;
-  /** How far the API may lag behind the events it sends. @default 5 minutes */
+  /** How far the API may lag behind the events it sends (DEFAULT_LAG_ALLOWANCE_MS). */
   lagAllowanceMs: number;
 }
-
-export const DEFAULT_LAG_ALLOWANCE_MS = 5 * 60_000;
 
 /** The event a read at `readAt` stands for, of `type`. */
 export function snapshotEvent(

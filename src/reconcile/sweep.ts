@@ -1,6 +1,6 @@
 import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
-import { CodatApiError, RequestFailedError } from './codat-api';
+import { CodatApiError, RequestFailedError } from '../errors';
 import { type AbsentConnection, isComplete } from './journal';
 import {
   addRequests,
@@ -13,7 +13,8 @@ import {
   type WalkProgress,
 } from './progress';
 import { snapshotEvent } from './snapshot';
-import { type ChangeNote, invalidNote, reconcileCompany, type WalkContext } from './walk';
+import { invalidNote, reconcileCompany } from './walk';
+import type { ChangeNote, WalkContext } from './walk-context';
 
 export interface SweepResult {
   /** True when every page was read and valid, and every deletion could be checked. */

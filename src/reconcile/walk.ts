@@ -22,18 +22,17 @@
  *    walk over an unchanged API writes nothing.
  */
 import { itemLimitProblems } from '../connection/item-limits';
-import type { CompanyLister, ConnectionReader, ConnectionWriter } from '../connection/store';
 import { storedItem } from '../connection/stored-item';
-import { UnstorableChangeError, WalkStepTooShortError } from '../errors';
-import type { Company, CompanyPaths, InvalidItem } from './api-schema';
 import {
   ApiKeyRefusedError,
-  type CodatApi,
   CodatApiError,
-  type CompanyPage,
   RequestFailedError,
-} from './codat-api';
-import type { AbsentConnection, PageRecord, WalkJournal } from './journal';
+  UnstorableChangeError,
+  WalkStepTooShortError,
+} from '../errors';
+import type { Company, CompanyPaths, InvalidItem } from './api-schema';
+import type { CompanyPage } from './codat-api';
+import type { AbsentConnection, PageRecord } from './journal';
 import {
   addRequests,
   addTotals,
@@ -47,29 +46,8 @@ import {
   type WalkProgress,
   type WalkTotals,
 } from './progress';
-import { observedChange, type SnapshotClock, sameState, snapshotEvent } from './snapshot';
-
-/** One change a walk made (or, in a dry run, would make), for a report. */
-export interface ChangeNote {
-  kind: 'created' | 'updated' | 'tombstoned';
-  companyId: string;
-  connectionId: string;
-}
-
-/** What a walk works with: the API, the table, the journal, and its settings. */
-export interface WalkContext {
-  api: Pick<CodatApi, 'companyPages' | 'getCompany' | 'stats'>;
-  reader: Pick<ConnectionReader, 'listByCompany' | 'get'>;
-  writer: Pick<ConnectionWriter, 'write'>;
-  journal: WalkJournal;
-  companies: CompanyLister;
-  clock: SnapshotClock;
-  tombstoneTtlDays: number;
-  /** Companies reconciled at once: one Query each, then their writes. */
-  concurrency: number;
-  now: () => Date;
-  onChange?: (note: ChangeNote) => void;
-}
+import { observedChange, sameState, snapshotEvent } from './snapshot';
+import type { WalkContext } from './walk-context';
 
 /** Where a company was read: the page (none for a lookup) and its paths in that answer. */
 export interface ReadAt {

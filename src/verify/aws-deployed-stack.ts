@@ -1,14 +1,14 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
-  CloudWatchClient,
   DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
   SetAlarmStateCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { createOperatorClients } from '../aws/clients';
 import {
   type AlarmActionRecord,
   type AlarmState,
@@ -26,9 +26,7 @@ import {
  */
 export function awsDeployedStack(): DeployedStack & { destroy(): void } {
   const credentials = defaultProvider();
-  const cloudFormation = new CloudFormationClient({ credentials });
-  const cloudWatch = new CloudWatchClient({ credentials });
-  const secretsManager = new SecretsManagerClient({ credentials });
+  const { cloudFormation, cloudWatch, secretsManager } = createOperatorClients(credentials);
   const region = () => cloudFormation.config.region();
 
   return {

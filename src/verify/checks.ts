@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CONNECTION_EVENT_TYPES } from '../connection/schema';
-import { CodatApi, CodatApiError, DEFAULT_BASE_URL, type WebhookConsumer } from '../reconcile/codat-api';
+import { DEFAULT_CODAT_API_URL } from '../defaults';
+import { ApiKeyNotSetError, CodatApiError } from '../errors';
+import { apiKeyFrom } from '../reconcile/api-key';
+import { CodatApi, type WebhookConsumer } from '../reconcile/codat-api';
 import { consumersOf } from '../reconcile/endpoint-health';
-import { ApiKeyNotSetError, apiKeyFrom } from '../reconcile/lambda-config';
 import { signDelivery } from '../webhook/sign';
 import { parseSigningSecrets } from '../webhook/signature';
 import type {
@@ -395,7 +397,7 @@ async function checkConsumer(
   if (apiKey === undefined) {
     return void report(fail(check, 'not asked: GET /webhooks needs the Codat API key (see above)'));
   }
-  const baseUrl = input.codatApiUrl ?? DEFAULT_BASE_URL;
+  const baseUrl = input.codatApiUrl ?? DEFAULT_CODAT_API_URL;
   const api = new CodatApi({ apiKey, baseUrl, retry: { budgetMs: 30_000 } });
   let consumers: WebhookConsumer[];
   try {

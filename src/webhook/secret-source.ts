@@ -1,5 +1,4 @@
 import type { KeyObject } from 'node:crypto';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretUnavailableError } from '../errors';
 import { parseSigningSecrets } from './signature';
 
@@ -39,14 +38,5 @@ export function cachedSecret(
     if (cached && now() - cached.readAt < maxAgeMs) return cached.secrets;
     reading ??= refresh();
     return reading;
-  };
-}
-
-/** The signing secret's current value in AWS Secrets Manager. */
-export function secretsManagerValue(client: SecretsManagerClient, secretId: string): () => Promise<string> {
-  return async () => {
-    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (!SecretString) throw new Error(`secret ${secretId} has no string value`);
-    return SecretString;
   };
 }

@@ -2,7 +2,7 @@ import type { FakeCodatApiOptions } from '../../local/fake-codat-api/server';
 import type { CodatApiOptions } from '../../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../../src/reconcile/journal';
 import { runWalk } from '../../src/reconcile/run-walk';
-import type { ChangeNote, WalkContext } from '../../src/reconcile/walk';
+import { type ChangeNote, createWalkContext, type WalkContext } from '../../src/reconcile/walk-context';
 import { apiAndClient } from './codat-api';
 import { type Engine, startTable } from './embedded-table';
 
@@ -29,18 +29,18 @@ export async function startWalkHarness(
   );
   let walks = 0;
   const journal = new InMemoryWalkJournal();
-  const context = (options: { dryRun?: boolean; notes?: ChangeNote[] } = {}): WalkContext => ({
-    api: client,
-    reader: table.store,
-    writer: options.dryRun ? { write: async () => 'applied' } : table.store,
-    journal,
-    companies: table.store,
-    clock: { walkId: `test-${++walks}`, lagAllowanceMs: 5 * 60_000 },
-    tombstoneTtlDays: 30,
-    concurrency: 4,
-    now: () => new Date(time.now()),
-    onChange: (note) => options.notes?.push(note),
-  });
+  const context = (options: { dryRun?: boolean; notes?: ChangeNote[] } = {}): WalkContext =>
+    createWalkContext({
+      api: client,
+      store: table.store,
+      journal,
+      walkId: `test-${++walks}`,
+      // Fewer than a page of companies at once, so that a page's companies overlap and queue.
+      concurrency: 4,
+      now: () => new Date(time.now()),
+      dryRun: options.dryRun,
+      onChange: (note) => options.notes?.push(note),
+    });
   return {
     fake,
     client,
