@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -250,6 +250,15 @@ export class Monitoring extends Construct {
       ],
       this.alarms,
     );
+
+    new CfnOutput(Stack.of(this), 'AlarmTopicArn', {
+      value: this.topic.topicArn,
+      description: 'SNS topic every alarm notifies; subscribe the on-call channel to it',
+    });
+    new CfnOutput(Stack.of(this), 'DashboardName', {
+      value: this.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: every alarm; the receiver, change events, reconciler, read API',
+    });
   }
 
   /**
