@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IWidget, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import { Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
@@ -13,6 +13,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/names';
 import { CHANGE_EVENT_RESULTS, CHANGE_EVENTS_METRIC, DIMENSION } from '../src/observability/names';
+import { stackAlarm } from './alarm';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from './context';
 import { graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import { NodeFunction } from './node-function';
@@ -129,33 +130,25 @@ export class ChangeEvents extends Construct {
     const maxPerFiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
     const waiting = this.failures.metricApproximateNumberOfMessagesVisible(maxPerFiveMinutes);
     const iteratorAge = this.publisher.metric('IteratorAge', maxPerFiveMinutes);
+    const topic = props.alarmTopic;
     this.alarms = [
-      new Alarm(this, 'PublishFailed', {
-        alarmName: `${prefix}-ChangeEventsFailed`,
-        alarmDescription:
-          'Stream records could not be published as change events after every retry: their place is on the failure queue. See the runbook in the README.',
+      stackAlarm(this, 'PublishFailed', {
+        name: 'ChangeEventsFailed',
+        description:
+          'Stream records could not be published as change events after every retry: their place is on the failure queue.',
         metric: waiting,
         threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        topic,
       }),
-      new Alarm(this, 'PublishBehind', {
-        alarmName: `${prefix}-ChangeEventsBehind`,
-        alarmDescription:
-          'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled). See the runbook in the README.',
+      stackAlarm(this, 'PublishBehind', {
+        name: 'ChangeEventsBehind',
+        description:
+          'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled).',
         metric: iteratorAge,
         threshold: 15 * 60_000,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        topic,
       }),
     ];
-    const topicAction = new SnsAction(props.alarmTopic);
-    for (const created of this.alarms) {
-      created.addAlarmAction(topicAction);
-      created.addOkAction(topicAction);
-    }
 
     const sum = SUM_PER_5_MINUTES;
     const results = CHANGE_EVENT_RESULTS.map((result) =>

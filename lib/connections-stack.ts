@@ -1,14 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
-import { DEFAULT_TOMBSTONE_TTL_DAYS, WEBHOOK_PATH } from '../src/defaults';
+import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
 import { ChangeEvents, type ChangeEventsProps } from './change-events';
 import {
   alarmEmailFromContext,
@@ -18,10 +12,10 @@ import {
   stageFromContext,
 } from './context';
 import { Monitoring } from './monitoring';
-import { NodeFunction } from './node-function';
 import { ReadApi } from './read-api';
 import { Reconciler } from './reconciler';
 import { STAGE_SETTINGS, type Stage } from './stage';
+import { WebhookReceiver } from './webhook-receiver';
 
 export interface ConnectionsStackProps extends StackProps {
   /**
@@ -73,6 +67,14 @@ export interface ConnectionsStackProps extends StackProps {
  * its stream → change events on a bus of its own; IAM-authorized read routes on the same API.
  */
 export class ConnectionsStack extends Stack {
+  /** The Connection table: one item per connection, whichever part wrote it. */
+  readonly table: Table;
+  readonly webhookReceiver: WebhookReceiver;
+  readonly monitoring: Monitoring;
+  readonly readApi: ReadApi;
+  readonly changeEvents: ChangeEvents;
+  readonly reconciler: Reconciler;
+
   constructor(scope: Construct, id: string, props: ConnectionsStackProps = {}) {
     super(scope, id, props);
     // The same checks as for context values, so that a stack built in code is held to them too.
@@ -99,92 +101,21 @@ export class ConnectionsStack extends Stack {
       removalPolicy: settings.removalPolicy,
       deletionProtection: settings.tableDeletionProtection,
     });
+    this.table = table;
 
-    const signingSecret = new Secret(this, 'SigningSecret', {
-      description:
-        'Codat webhook signing secret. Replace this value with the whsec_... secret shown for the ' +
-        'endpoint in the Codat portal; until then the receiver answers 503 and Codat retries.',
-      // A JSON placeholder can never parse as a whsec_<base64> key, so the receiver answers 503
-      // (and Codat retries) until an operator puts the real value in.
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ replaceWith: 'the whsec_... value from the Codat portal' }),
-        generateStringKey: 'placeholder',
-      },
+    // Id 'Default', which CDK leaves out of its children's logical ids: the receiver's secret,
+    // function and API keep the ids they had when the stack built them itself, so that a deploy
+    // replaces none of them (the API's URL is the one pasted into the Codat portal).
+    this.webhookReceiver = new WebhookReceiver(this, 'Default', {
+      stage,
+      settings,
+      table,
+      tombstoneTtlDays,
+      allowedSourceIps,
     });
-    Validations.of(signingSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the README ' +
-        'runbook rotates it by hand with both values accepted during the overlap.',
-    });
+    const { api, handler: receiver } = this.webhookReceiver;
 
-    const receiver = new NodeFunction(this, 'ReceiveWebhook', {
-      sourceMapsAtStart: false, // it maps the stacks it logs on demand: no map parse at start
-      entry: fileURLToPath(new URL('../functions/receive-webhook.ts', import.meta.url)),
-      description: `Codat connection webhooks: POST ${WEBHOOK_PATH}`,
-      environment: {
-        TOMBSTONE_TTL_DAYS: String(tombstoneTtlDays),
-        STAGE: stage,
-        LOG_LEVEL: settings.logLevel,
-        ...(allowedSourceIps ? { ALLOWED_SOURCE_IPS: allowedSourceIps.join(',') } : {}),
-      },
-      logRetention: settings.logRetention,
-      logRemovalPolicy: settings.removalPolicy,
-    })
-      // Query: company.deleted reads which connections the company has, to tombstone each.
-      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem', 'dynamodb:Query'])
-      .useSecret(signingSecret, 'SIGNING_SECRET_ARN');
-
-    const api = new HttpApi(this, 'Api', {
-      apiName: `${this.stackName}-webhooks`,
-      description: 'Receives Codat connection webhooks',
-      createDefaultStage: false,
-    });
-    // Built by hand rather than by createDefaultStage, which takes no throttling: caps the
-    // request rate so that a flood cannot run up the bill.
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: settings.logRetention,
-      removalPolicy: settings.removalPolicy,
-    });
-    new HttpStage(this, 'DefaultStage', {
-      httpApi: api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: 100, burstLimit: 200 },
-      // One line per request, including those refused before the function (throttled, no route).
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            requestTime: '$context.requestTime',
-            sourceIp: '$context.identity.sourceIp',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            responseLatency: '$context.responseLatency',
-            integrationLatency: '$context.integrationLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
-    });
-    api.addRoutes({
-      path: WEBHOOK_PATH,
-      methods: [HttpMethod.POST],
-      // Answer within Codat's 15 s delivery window, even when the function does not.
-      integration: new HttpLambdaIntegration('ReceiveWebhookIntegration', receiver, {
-        timeout: Duration.seconds(12),
-      }),
-    });
-
-    Validations.of(api).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'Codat cannot send IAM, JWT or API-key credentials: every delivery is authenticated by its ' +
-        'Standard Webhooks signature, checked by the function before anything else.',
-    });
-
-    const monitoring = new Monitoring(this, 'Monitoring', {
+    this.monitoring = new Monitoring(this, 'Monitoring', {
       stage,
       api,
       receiver,
@@ -193,61 +124,27 @@ export class ConnectionsStack extends Stack {
       alarmEmail,
       noDeliveriesAlarmMinutes,
     });
+    const alarmTopic = this.monitoring.topic;
 
-    const readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table });
-    const events = { stage, settings, table, alarmTopic: monitoring.topic, ...props.changeEvents };
-    const changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
-
-    const webhookUrl = `${api.apiEndpoint}${WEBHOOK_PATH}`;
-    const reconciler = new Reconciler(this, 'Reconciler', {
+    this.readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table });
+    const events = { stage, settings, table, alarmTopic, ...props.changeEvents };
+    this.changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
+    this.reconciler = new Reconciler(this, 'Reconciler', {
       stage,
       settings,
       table,
       tombstoneTtlDays,
-      webhookUrl,
-      alarmTopic: monitoring.topic,
+      webhookUrl: this.webhookReceiver.url,
+      alarmTopic,
       schedule: reconcileScheduleFromContext(props.reconcileSchedule),
     });
-    monitoring.addSection('Change events', changeEvents.dashboardRows, changeEvents.alarms);
-    monitoring.addSection('Reconciler', reconciler.dashboardRows, reconciler.alarms);
-    monitoring.addSection('Read API', readApi.dashboardRows);
+    this.monitoring.addSection('Change events', this.changeEvents.dashboardRows, this.changeEvents.alarms);
+    this.monitoring.addSection('Reconciler', this.reconciler.dashboardRows, this.reconciler.alarms);
+    this.monitoring.addSection('Read API', this.readApi.dashboardRows);
 
-    new CfnOutput(this, 'WebhookUrl', {
-      value: webhookUrl,
-      description: 'Paste into the Codat portal as the webhook endpoint URL',
-    });
     new CfnOutput(this, 'TableName', {
       value: table.tableName,
       description: 'DynamoDB table holding one item per Codat connection',
-    });
-    new CfnOutput(this, 'SigningSecretArn', {
-      value: signingSecret.secretArn,
-      description:
-        'Set the Codat signing secret with: aws secretsmanager put-secret-value ' +
-        '--secret-id <this ARN> --secret-string whsec_...',
-    });
-    new CfnOutput(this, 'CodatApiKeySecretArn', {
-      value: reconciler.apiKeySecret.secretArn,
-      description:
-        'Set the Codat API key for the reconciler with: aws secretsmanager put-secret-value ' +
-        '--secret-id <this ARN> --secret-string <API key>',
-    });
-    new CfnOutput(this, 'ReconcileStateMachineArn', {
-      value: reconciler.stateMachine.stateMachineArn,
-      description:
-        'Start a reconciliation now with: aws stepfunctions start-execution --state-machine-arn <this ARN>',
-    });
-    new CfnOutput(this, 'LogGroupName', {
-      value: receiver.logGroup.logGroupName,
-      description: 'The function log group: one JSON line per delivery, found by webhookId in Logs Insights',
-    });
-    new CfnOutput(this, 'AlarmTopicArn', {
-      value: monitoring.topic.topicArn,
-      description: 'SNS topic every alarm notifies; subscribe the on-call channel to it',
-    });
-    new CfnOutput(this, 'DashboardName', {
-      value: monitoring.dashboard.dashboardName,
-      description: 'CloudWatch dashboard: every alarm; the receiver, change events, reconciler, read API',
     });
   }
 }

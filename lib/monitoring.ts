@@ -1,7 +1,7 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
-  Alarm,
+  type Alarm,
   ComparisonOperator,
   Dashboard,
   type IAlarm,
@@ -12,11 +12,9 @@ import {
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Operation, type Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import {
@@ -26,6 +24,7 @@ import {
   REJECTION_CODES,
   type RejectionCode,
 } from '../src/observability/names';
+import { alarmTopic, stackAlarm } from './alarm';
 import { AlarmStatus, graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import type { AlarmThresholds, Stage } from './stage';
 
@@ -70,37 +69,7 @@ export class Monitoring extends Construct {
     const { api, receiver, table, thresholds, stage } = props;
     const prefix = Stack.of(this).stackName;
 
-    this.topic = new Topic(this, 'AlarmTopic', {
-      displayName: `${prefix} alarms`,
-      enforceSSL: true,
-    });
-    Validations.of(this.topic).acknowledge({
-      id: 'AwsSolutions-SNS2',
-      reason:
-        'Alarm notifications carry alarm names and states, no delivery data. Encrypting them needs a ' +
-        'customer-managed KMS key whose policy lets CloudWatch publish (the AWS-managed SNS key does not).',
-    });
-    // enforceSSL writes a topic policy, and a topic policy replaces SNS's default one: without this
-    // statement no alarm could publish. Only this account's alarms, named after this stack, may.
-    this.topic.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'CloudWatchAlarmsPublish',
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': Stack.of(this).formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: `${prefix}-*`,
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-        },
-      }),
-    );
+    this.topic = alarmTopic(this, 'AlarmTopic');
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
 
     const deliveries = (result: string) =>
@@ -121,19 +90,8 @@ export class Monitoring extends Construct {
       period: FIVE_MINUTES,
     });
 
-    const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
-      const created = new Alarm(this, name, {
-        alarmName: `${prefix}-${name}`,
-        alarmDescription: `${description} See the runbook in the README.`,
-        metric,
-        threshold,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      });
-      this.alarms.push(created);
-      return created;
-    };
+    const alarm = (name: string, metric: IMetric, threshold: number, description: string) =>
+      this.alarms.push(stackAlarm(this, name, { metric, threshold, description, topic: this.topic }));
 
     alarm(
       'ServerErrors',
@@ -173,22 +131,16 @@ export class Monitoring extends Construct {
     );
     if (props.noDeliveriesAlarmMinutes !== undefined) {
       const minutes = props.noDeliveriesAlarmMinutes;
-      const quiet = new Alarm(this, 'NoDeliveries', {
-        alarmName: `${prefix}-NoDeliveries`,
-        alarmDescription: `No request reached the webhook endpoint for ${minutes} minutes. See the runbook in the README.`,
+      const quiet = stackAlarm(this, 'NoDeliveries', {
+        description: `No request reached the webhook endpoint for ${minutes} minutes.`,
         metric: api.metricCount({ statistic: Stats.SUM, period: Duration.minutes(minutes) }),
         threshold: 1,
-        evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
         // No request at all means no data point: that is the very case to wake someone for.
         treatMissingData: TreatMissingData.BREACHING,
+        topic: this.topic,
       });
       this.alarms.push(quiet);
-    }
-    const action = new SnsAction(this.topic);
-    for (const each of this.alarms) {
-      each.addAlarmAction(action);
-      each.addOkAction(action);
     }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -250,6 +202,15 @@ export class Monitoring extends Construct {
       ],
       this.alarms,
     );
+
+    new CfnOutput(Stack.of(this), 'AlarmTopicArn', {
+      value: this.topic.topicArn,
+      description: 'SNS topic every alarm notifies; subscribe the on-call channel to it',
+    });
+    new CfnOutput(Stack.of(this), 'DashboardName', {
+      value: this.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: every alarm; the receiver, change events, reconciler, read API',
+    });
   }
 
   /**

@@ -1,18 +1,10 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  type IWidget,
-  MathExpression,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration } from 'aws-cdk-lib';
+import { type Alarm, type IMetric, type IWidget, MathExpression, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DIMENSION, RECONCILE_CHANGES, RECONCILE_METRIC } from '../src/observability/names';
+import { stackAlarm } from './alarm';
 import { graph, type ServiceMetricOptions, serviceMetric } from './dashboard-parts';
 import type { Stage } from './stage';
 
@@ -30,22 +22,8 @@ export interface ReconcilerMonitoringProps {
  * replace an alarm that keeps its name.
  */
 export function reconcilerAlarms(scope: Construct, props: ReconcilerMonitoringProps): Alarm[] {
-  const prefix = Stack.of(scope).stackName;
-  const action = new SnsAction(props.alarmTopic);
-  const alarm = (name: string, metric: IMetric, description: string) => {
-    const created = new Alarm(scope, name, {
-      alarmName: `${prefix}-${name}`,
-      alarmDescription: `${description} See the runbook in the README.`,
-      metric,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    created.addAlarmAction(action);
-    created.addOkAction(action);
-    return created;
-  };
+  const alarm = (name: string, metric: IMetric, description: string) =>
+    stackAlarm(scope, name, { metric, threshold: 1, description, topic: props.alarmTopic });
   const hourly = { statistic: Stats.SUM, period: Duration.hours(1) };
   return [
     alarm(

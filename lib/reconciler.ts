@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { StepFunctionsStartExecution } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import {
   Choice,
@@ -23,6 +23,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { NodeFunction } from './node-function';
+import { placeholderSecret } from './placeholder-secret';
 import { reconcilerAlarms, reconcilerDashboardRows } from './reconciler-monitoring';
 import type { Stage, StageSettings } from './stage';
 
@@ -63,19 +64,13 @@ export class Reconciler extends Construct {
     const { settings, stage } = props;
     const prefix = Stack.of(this).stackName;
 
-    this.apiKeySecret = new Secret(this, 'ApiKey', {
+    // A placeholder no API key looks like: the run fails clearly instead of with a 401.
+    this.apiKeySecret = placeholderSecret(this, 'ApiKey', {
       description:
         'Codat API key for the reconciler. Replace this value with the API key from the Codat portal; ' +
         'until then every reconciliation fails with a message saying so.',
-      // A JSON placeholder no API key looks like: the run fails clearly instead of with a 401.
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ replaceWith: 'the API key from the Codat portal' }),
-        generateStringKey: 'placeholder',
-      },
-    });
-    Validations.of(this.apiKeySecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'The API key is issued by the Codat portal, which Secrets Manager cannot rotate.',
+      replaceWith: 'the API key from the Codat portal',
+      unrotated: 'The API key is issued by the Codat portal, which Secrets Manager cannot rotate.',
     });
 
     // One item per page of a walk, removed by TTL a week later.
@@ -210,5 +205,17 @@ export class Reconciler extends Construct {
       alarmTopic: props.alarmTopic,
     });
     this.dashboardRows = reconcilerDashboardRows({ stage, stateMachine: this.stateMachine });
+
+    new CfnOutput(Stack.of(this), 'CodatApiKeySecretArn', {
+      value: this.apiKeySecret.secretArn,
+      description:
+        'Set the Codat API key for the reconciler with: aws secretsmanager put-secret-value ' +
+        '--secret-id <this ARN> --secret-string <API key>',
+    });
+    new CfnOutput(Stack.of(this), 'ReconcileStateMachineArn', {
+      value: this.stateMachine.stateMachineArn,
+      description:
+        'Start a reconciliation now with: aws stepfunctions start-execution --state-machine-arn <this ARN>',
+    });
   }
 }
