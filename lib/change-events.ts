@@ -133,7 +133,7 @@ export class ChangeEvents extends Construct {
       new Alarm(this, 'PublishFailed', {
         alarmName: `${prefix}-ChangeEventsFailed`,
         alarmDescription:
-          'Stream records could not be published as change events after every retry: their place is on the failure queue. See the runbook in the README.',
+          'Stream records could not be published as change events after every retry: their place is on the failure queue. See the runbook in docs/operating.md.',
         metric: waiting,
         threshold: 1,
         evaluationPeriods: 1,
@@ -143,7 +143,7 @@ export class ChangeEvents extends Construct {
       new Alarm(this, 'PublishBehind', {
         alarmName: `${prefix}-ChangeEventsBehind`,
         alarmDescription:
-          'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled). See the runbook in the README.',
+          'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled). See the runbook in docs/operating.md.',
         metric: iteratorAge,
         threshold: 15 * 60_000,
         evaluationPeriods: 1,

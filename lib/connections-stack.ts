@@ -114,8 +114,8 @@ export class ConnectionsStack extends Stack {
     Validations.of(signingSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the README ' +
-        'runbook rotates it by hand with both values accepted during the overlap.',
+        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the runbook ' +
+        '(docs/operating.md) rotates it by hand with both values accepted during the overlap.',
     });
 
     const receiver = new NodeFunction(this, 'ReceiveWebhook', {

@@ -124,7 +124,7 @@ export class Monitoring extends Construct {
     const alarm = (name: string, metric: IMetric, threshold: number, description: string) => {
       const created = new Alarm(this, name, {
         alarmName: `${prefix}-${name}`,
-        alarmDescription: `${description} See the runbook in the README.`,
+        alarmDescription: `${description} See the runbook in docs/operating.md.`,
         metric,
         threshold,
         evaluationPeriods: 1,
@@ -175,7 +175,7 @@ export class Monitoring extends Construct {
       const minutes = props.noDeliveriesAlarmMinutes;
       const quiet = new Alarm(this, 'NoDeliveries', {
         alarmName: `${prefix}-NoDeliveries`,
-        alarmDescription: `No request reached the webhook endpoint for ${minutes} minutes. See the runbook in the README.`,
+        alarmDescription: `No request reached the webhook endpoint for ${minutes} minutes. See the runbook in docs/operating.md.`,
         metric: api.metricCount({ statistic: Stats.SUM, period: Duration.minutes(minutes) }),
         threshold: 1,
         evaluationPeriods: 1,
@@ -201,7 +201,7 @@ export class Monitoring extends Construct {
           `# Codat connections: ${stage}\n` +
           'Every alarm of the stack, then a section per part: the webhook receiver, the change events, ' +
           'the reconciler and the read API. Find one delivery in Logs Insights by its webhookId; ' +
-          'the runbook is in the README.',
+          'the runbook is in docs/operating.md.',
         width: 24,
         height: 2,
       }),

@@ -35,7 +35,7 @@ export function reconcilerAlarms(scope: Construct, props: ReconcilerMonitoringPr
   const alarm = (name: string, metric: IMetric, description: string) => {
     const created = new Alarm(scope, name, {
       alarmName: `${prefix}-${name}`,
-      alarmDescription: `${description} See the runbook in the README.`,
+      alarmDescription: `${description} See the runbook in docs/operating.md.`,
       metric,
       threshold: 1,
       evaluationPeriods: 1,
