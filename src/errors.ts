@@ -123,3 +123,8 @@ export class WalkStepTooShortError extends Error {
     );
   }
 }
+
+/** verify-deploy: the stack is not there (the wrong name, region or account). */
+export class StackNotFoundError extends Error {
+  override readonly name = 'StackNotFoundError';
+}

@@ -37,15 +37,10 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** The stack is not there: the wrong name, region or account. */
-export class StackNotFoundError extends Error {
-  override readonly name = 'StackNotFoundError';
-}
-
 export interface DeployedStack {
   /** Where the calls go: the region the SDK resolved (from AWS_REGION, or the profile). */
   region(): Promise<string>;
-  /** CloudFormation DescribeStacks: the stack's outputs; throws StackNotFoundError when there is no such stack. */
+  /** CloudFormation DescribeStacks: the stack's outputs; throws StackNotFoundError (src/errors.ts) when there is no such stack. */
   outputs(stackName: string): Promise<StackOutputs>;
   /** Secrets Manager GetSecretValue: the secret's current string value. */
   secretString(secretId: string): Promise<string>;
