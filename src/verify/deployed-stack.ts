@@ -1,6 +1,6 @@
 /**
  * The AWS operations `verify-deploy` needs from a deployed stack and its account, and nothing
- * else: the checks (checks.ts) are written against this, implemented once with the AWS SDK
+ * else: the checks (checks.ts and the files it calls) are written against this, implemented once with the AWS SDK
  * (aws-deployed-stack.ts) and, in the tests, over loopback stand-ins.
  */
 
