@@ -71,7 +71,7 @@ export function alarmTopic(scope: Construct, id: string): Topic {
 export function stackAlarm(scope: Construct, id: string, props: StackAlarmProps): Alarm {
   const alarm = new Alarm(scope, id, {
     alarmName: `${Stack.of(scope).stackName}-${props.name ?? id}`,
-    alarmDescription: `${props.description} See the runbook in the README.`,
+    alarmDescription: `${props.description} See the runbook in docs/operating.md.`,
     metric: props.metric,
     threshold: props.threshold,
     evaluationPeriods: 1,

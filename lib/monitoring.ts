@@ -153,7 +153,7 @@ export class Monitoring extends Construct {
           `# Codat connections: ${stage}\n` +
           'Every alarm of the stack, then a section per part: the webhook receiver, the change events, ' +
           'the reconciler and the read API. Find one delivery in Logs Insights by its webhookId; ' +
-          'the runbook is in the README.',
+          'the runbook is in docs/operating.md.',
         width: 24,
         height: 2,
       }),

@@ -73,7 +73,7 @@ export class ReadApi extends Construct {
 
     new CfnOutput(Stack.of(this), 'ReadApiUrl', {
       value: `${props.api.apiEndpoint}/companies/{companyId}/connections`,
-      description: 'The read API: sign requests with SigV4 (service execute-api); see the README',
+      description: 'The read API: sign requests with SigV4 (service execute-api); see docs/reference.md',
     });
   }
 }

@@ -73,8 +73,8 @@ export class WebhookReceiver extends Construct {
       // (and Codat retries) until an operator puts the real value in.
       replaceWith: 'the whsec_... value from the Codat portal',
       unrotated:
-        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the README ' +
-        'runbook rotates it by hand with both values accepted during the overlap.',
+        'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the runbook ' +
+        '(docs/operating.md) rotates it by hand with both values accepted during the overlap.',
     });
 
     this.handler = new NodeFunction(this, 'ReceiveWebhook', {

@@ -1,7 +1,9 @@
 import { DEFAULT_CODAT_API_URL } from '../src/defaults';
 import { isStage, STAGES, stackNameOf } from '../src/stages';
 import { awsDeployedStack } from '../src/verify/aws-deployed-stack';
-import { type CheckLine, REQUIRED_EVENT_TYPES, verifyDeployment } from '../src/verify/checks';
+import type { CheckLine } from '../src/verify/check-line';
+import { verifyDeployment } from '../src/verify/checks';
+import { REQUIRED_EVENT_TYPES } from '../src/verify/consumer-check';
 import { TEST_COMPANY_ID } from '../src/verify/test-events';
 import { parseCommandLine, usageError } from './command-line';
 

@@ -213,3 +213,8 @@ export class ApiKeyNotSetError extends Error {
 export class WalkIncompleteError extends Error {
   override readonly name = 'WalkIncompleteError';
 }
+
+/** verify-deploy: the stack is not there (the wrong name, region or account). */
+export class StackNotFoundError extends Error {
+  override readonly name = 'StackNotFoundError';
+}

@@ -4,7 +4,9 @@ import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { type FakeCodatApi, startFakeCodatApi } from '../local/fake-codat-api/server';
 import { type LocalServer, startLocalServer } from '../local/server';
 import { awsDeployedStack } from '../src/verify/aws-deployed-stack';
-import { type CheckLine, REQUIRED_EVENT_TYPES, verifyDeployment } from '../src/verify/checks';
+import type { CheckLine } from '../src/verify/check-line';
+import { verifyDeployment } from '../src/verify/checks';
+import { REQUIRED_EVENT_TYPES } from '../src/verify/consumer-check';
 import { TEST_COMPANY_ID, TEST_CONNECTION_ID } from '../src/verify/test-events';
 import {
   STAND_IN_CREDENTIALS,
@@ -119,6 +121,9 @@ async function verifyWith(options: Partial<Parameters<typeof verifyDeployment>[0
 
 const line = (lines: CheckLine[], check: string) => lines.find((each) => each.check === check);
 
+/** A FAIL line whose advice contains `says`. */
+const failing = (says: string) => ({ ok: false, say: expect.stringContaining(says) });
+
 const TEST_KEY = { companyId: { S: TEST_COMPANY_ID }, connectionId: { S: TEST_CONNECTION_ID } };
 
 async function testItem() {
@@ -224,12 +229,9 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'test delivery')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining(
-        `answered 200 {"result":"stale"}: the table holds a test event dated later`,
-      ),
-    });
+    expect(line(lines, 'test delivery')).toMatchObject(
+      failing(`answered 200 {"result":"stale"}: the table holds a test event dated later`),
+    );
     expect(line(lines, 'read back')).toBeUndefined();
     expect(line(lines, 'tombstone')?.ok).toBe(true);
     expect((await testItem())?.deleted).toEqual({ BOOL: true });
@@ -252,10 +254,7 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
     expect(line(lines, 'signing secret')?.say).toContain(
       `aws secretsmanager put-secret-value --secret-id ${SIGNING_ARN} --secret-string 'whsec_…'`,
     );
-    expect(line(lines, 'test delivery')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('not sent'),
-    });
+    expect(line(lines, 'test delivery')).toMatchObject(failing('not sent'));
     expect(line(lines, 'read back')).toBeUndefined();
     expect(await receiver.itemCount()).toBe(before);
     expect(receiver.logger.lines.length).toBe(deliveriesBefore);
@@ -266,10 +265,7 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'signing secret')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('is not of the form whsec_<base64>'),
-    });
+    expect(line(lines, 'signing secret')).toMatchObject(failing('is not of the form whsec_<base64>'));
   });
 
   it('FAILs the Codat API key while it holds its placeholder, with the command, and asks the provider nothing', async () => {
@@ -281,16 +277,10 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'Codat API key')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining(
-        `aws secretsmanager put-secret-value --secret-id ${API_KEY_ARN} --secret-string <API key>`,
-      ),
-    });
-    expect(line(lines, 'webhook consumer')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('not asked'),
-    });
+    expect(line(lines, 'Codat API key')).toMatchObject(
+      failing(`aws secretsmanager put-secret-value --secret-id ${API_KEY_ARN} --secret-string <API key>`),
+    );
+    expect(line(lines, 'webhook consumer')).toMatchObject(failing('not asked'));
     expect(codat.log.entries.length).toBe(requestsBefore);
   });
 
@@ -337,14 +327,12 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
       const lines = await verify();
 
       expect(line(lines, 'test delivery')?.ok).toBe(true);
-      expect(line(lines, 'read back')).toMatchObject({
-        ok: false,
-        say: expect.stringContaining('answered 404: the read API does not show what the delivery wrote'),
-      });
-      expect(line(lines, 'tombstone')).toMatchObject({
-        ok: false,
-        say: expect.stringContaining('the read API answers 404 for the test connection and 404'),
-      });
+      expect(line(lines, 'read back')).toMatchObject(
+        failing('answered 404: the read API does not show what the delivery wrote'),
+      );
+      expect(line(lines, 'tombstone')).toMatchObject(
+        failing('the read API answers 404 for the test connection and 404'),
+      );
       expect((await testItem())?.deleted).toEqual({ BOOL: true });
     });
   });
@@ -354,12 +342,11 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'read back')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining(
+    expect(line(lines, 'read back')).toMatchObject(
+      failing(
         'answered 403 {"message":"Forbidden"}: your credentials need execute-api:Invoke on arn:aws:execute-api:',
       ),
-    });
+    );
     expect(line(lines, 'tombstone')?.ok).toBe(false);
   });
 
@@ -395,10 +382,7 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
       const lines = await verify();
 
-      expect(line(lines, 'webhook consumer')).toMatchObject({
-        ok: false,
-        say: expect.stringContaining(says),
-      });
+      expect(line(lines, 'webhook consumer')).toMatchObject(failing(says));
     },
   );
 
@@ -419,10 +403,7 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
     const lines = await verify();
 
     expect(line(lines, 'Codat API key')?.ok).toBe(true);
-    expect(line(lines, 'webhook consumer')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('refused the API key (401)'),
-    });
+    expect(line(lines, 'webhook consumer')).toMatchObject(failing('refused the API key (401)'));
   });
 
   it('sets an alarm that notifies the topic to ALARM and back to OK, and says a test e-mail goes out', async () => {
@@ -461,12 +442,11 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'alarm notification')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining(
+    expect(line(lines, 'alarm notification')).toMatchObject(
+      failing(
         `CloudWatch may not publish to ${TOPIC_ARN}: Resource: arn:aws:cloudwatch:${REGION}:000000000000:alarm:${STACK}-FunctionErrors is not authorized to perform: SNS:Publish`,
       ),
-    });
+    );
     expect(line(lines, 'alarm notification')?.say).toContain(
       'must allow cloudwatch.amazonaws.com sns:Publish',
     );
@@ -478,10 +458,7 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'alarm notification')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('is in ALARM now'),
-    });
+    expect(line(lines, 'alarm notification')).toMatchObject(failing('is in ALARM now'));
     expect(cloudWatch.state.stateChanges).toEqual([]);
   });
 
@@ -505,10 +482,9 @@ describe('npm run verify-deploy, against the local server, the fake Codat API an
 
     const lines = await verify();
 
-    expect(line(lines, 'alarm notification')).toMatchObject({
-      ok: false,
-      say: expect.stringContaining('has no output AlarmTopicArn: deploy this version'),
-    });
+    expect(line(lines, 'alarm notification')).toMatchObject(
+      failing('has no output AlarmTopicArn: deploy this version'),
+    );
   });
 });
 

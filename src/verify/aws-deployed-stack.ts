@@ -9,13 +9,13 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createOperatorClients } from '../aws/clients';
-import {
-  type AlarmActionRecord,
-  type AlarmState,
-  type AlarmSummary,
-  type DeployedStack,
-  StackNotFoundError,
-  type StackOutputs,
+import { StackNotFoundError } from '../errors';
+import type {
+  AlarmActionRecord,
+  AlarmState,
+  AlarmSummary,
+  DeployedStack,
+  StackOutputs,
 } from './deployed-stack';
 
 /**

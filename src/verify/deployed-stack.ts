@@ -1,6 +1,6 @@
 /**
  * The AWS operations `verify-deploy` needs from a deployed stack and its account, and nothing
- * else: the checks (checks.ts) are written against this, implemented once with the AWS SDK
+ * else: the checks (checks.ts and the files it calls) are written against this, implemented once with the AWS SDK
  * (aws-deployed-stack.ts) and, in the tests, over loopback stand-ins.
  */
 
@@ -37,15 +37,10 @@ export interface HttpAnswer {
   body: string;
 }
 
-/** The stack is not there: the wrong name, region or account. */
-export class StackNotFoundError extends Error {
-  override readonly name = 'StackNotFoundError';
-}
-
 export interface DeployedStack {
   /** Where the calls go: the region the SDK resolved (from AWS_REGION, or the profile). */
   region(): Promise<string>;
-  /** CloudFormation DescribeStacks: the stack's outputs; throws StackNotFoundError when there is no such stack. */
+  /** CloudFormation DescribeStacks: the stack's outputs; throws StackNotFoundError (src/errors.ts) when there is no such stack. */
   outputs(stackName: string): Promise<StackOutputs>;
   /** Secrets Manager GetSecretValue: the secret's current string value. */
   secretString(secretId: string): Promise<string>;
