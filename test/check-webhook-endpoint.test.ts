@@ -6,10 +6,10 @@ import { type CapturedOutput, captureOutput } from './support/logs';
 
 /**
  * The endpoint check's Lambda entry, in process, against the fake API: Lambda ends a function at
- * its timeout without running its `finally`, so the check must give up on the provider in time to
- * publish what it found, or that it found nothing.
+ * its timeout without running what comes after, so the check must give up on the provider in
+ * time to publish what it found, or that it found nothing.
  */
-describe('the webhook endpoint check, with the provider answering 503 to every request', () => {
+describe('the webhook endpoint check, in process against the fake API', () => {
   const environment = { ...process.env };
   let fake: FakeCodatApi;
   let secrets: Awaited<ReturnType<typeof startSecretsManagerStandIn>>;
@@ -40,10 +40,15 @@ describe('the webhook endpoint check, with the provider answering 503 to every r
     await fake.close();
   });
 
-  it('gives up before its timeout and publishes that the endpoint went unchecked', async () => {
-    const { handler } = (await import('../functions/check-webhook-endpoint')) as {
-      handler: (input: unknown, context: Context) => Promise<unknown>;
-    };
+  const loadHandler = async () =>
+    (
+      (await import('../functions/check-webhook-endpoint')) as {
+        handler: (input: unknown, context: Context) => Promise<unknown>;
+      }
+    ).handler;
+
+  it('gives up before its timeout, with the provider answering 503 to every request, and publishes that the endpoint went unchecked', async () => {
+    const handler = await loadHandler();
     // Seven seconds left, five of them kept back: two seconds of retries, then the metric.
     const context = lambdaContext({ timeoutMs: 7_000, functionName: 'CheckWebhookEndpoint' });
 
@@ -55,5 +60,30 @@ describe('the webhook endpoint check, with the provider answering 503 to every r
     const metrics = output.lines().filter((line) => '_aws' in line);
     expect(metrics).toEqual([expect.objectContaining({ WebhookEndpointUnchecked: 1 })]);
     expect(metrics[0]).not.toHaveProperty('WebhookEndpointDisabled');
+  });
+
+  it('publishes what it found once the provider answers, on a log line with the Lambda context', async () => {
+    const handler = await loadHandler();
+    fake.faults.clear();
+    for (const consumer of fake.account.webhookConsumers) consumer.disabled = true;
+    const before = output.lines().length;
+
+    const result = await handler(
+      {},
+      lambdaContext({ timeoutMs: 60_000, functionName: 'CheckWebhookEndpoint' }),
+    );
+
+    expect(result).toEqual({ health: 'disabled' });
+    const lines = output.lines().slice(before);
+    expect(lines.filter((line) => '_aws' in line)).toEqual([
+      expect.objectContaining({
+        WebhookEndpointDisabled: 1,
+        WebhookEndpointMissing: 0,
+        WebhookEndpointUnchecked: 0,
+      }),
+    ]);
+    expect(lines.filter((line) => line.message === 'webhook endpoint')).toEqual([
+      expect.objectContaining({ level: 'ERROR', health: 'disabled', function_name: 'CheckWebhookEndpoint' }),
+    ]);
   });
 });

@@ -24,19 +24,19 @@
 
 import * as v from 'valibot';
 import { DEFAULT_CODAT_API_URL, DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_RETRY_POLICY } from '../defaults';
-import { ApiKeyRefusedError, CodatApiError } from '../errors';
+import { CodatApiError } from '../errors';
+import { readAnswer } from './api-answer';
 import {
   type Company,
   type CompanyPaths,
   checkCompany,
-  checkPaging,
   checkWebhookConsumers,
-  ErrorBody,
   type InvalidItem,
   PageEnvelope,
   type WebhookConsumer,
   WebhookConsumers,
 } from './api-schema';
+import { checkPaging } from './paging';
 import {
   getWithRetry,
   newRequestStats,
@@ -149,12 +149,12 @@ export class CodatApi {
   /** The webhook endpoints registered with the provider, `disabled` read as false when null. */
   async listWebhookConsumers(): Promise<{ consumers: WebhookConsumer[]; invalid: InvalidItem[] }> {
     const response = await this.get('/webhooks');
-    const body = await this.json(response, '/webhooks', WebhookConsumers);
+    const body = await readAnswer(response, '/webhooks', WebhookConsumers);
     return checkWebhookConsumers(body.results);
   }
 
   private async page(path: string, page: number): Promise<v.InferOutput<typeof PageEnvelope>> {
-    return this.json(await this.get(path, page), path, PageEnvelope);
+    return readAnswer(await this.get(path, page), path, PageEnvelope);
   }
 
   private async getOrNotFound(path: string): Promise<unknown> {
@@ -163,7 +163,7 @@ export class CodatApi {
       await response.body?.cancel();
       return undefined;
     }
-    return this.json(response, path, v.unknown());
+    return readAnswer(response, path, v.unknown());
   }
 
   private get(path: string, page?: number): Promise<Response> {
@@ -172,31 +172,6 @@ export class CodatApi {
       { authorization: this.authorization, accept: 'application/json' },
       { policy: this.policy, env: this.env, stats: this.stats, page, deadline: this.deadline },
     );
-  }
-
-  private async json<T extends v.GenericSchema>(response: Response, path: string, schema: T) {
-    const text = await response.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new CodatApiError(path, response.status, 'the body is not JSON');
-    }
-    if (!response.ok) {
-      const error = v.safeParse(ErrorBody, body);
-      const detail = error.success ? (error.output.error ?? 'no error message') : 'no error message';
-      const Refusal = response.status === 401 || response.status === 403 ? ApiKeyRefusedError : CodatApiError;
-      throw new Refusal(
-        path,
-        response.status,
-        detail,
-        error.success ? (error.output.correlationId ?? undefined) : undefined,
-      );
-    }
-    const parsed = v.safeParse(schema, body);
-    if (!parsed.success)
-      throw new CodatApiError(path, response.status, `unexpected body: ${parsed.issues[0]?.message}`);
-    return parsed.output as v.InferOutput<T>;
   }
 }
 

@@ -1,3 +1,5 @@
+import type { InvalidItem } from './api-schema';
+
 /**
  * A walk's state between steps, small and plain (JSON), so that it can be handed from one
  * Lambda invocation to the next through a Step Functions state machine.
@@ -51,6 +53,19 @@ export function describeInvalid(note: InvalidNote): string {
     note.connectionId === undefined ? undefined : `connection ${note.connectionId}`,
   ].filter((id) => id !== undefined);
   return `${where}: ${note.path}${ids.length > 0 ? ` (${ids.join(', ')})` : ''}: ${note.reason}`;
+}
+
+/** An item the API answered that failed validation, as the walk names it. */
+export function invalidNote(item: InvalidItem, page?: number): InvalidNote {
+  // A connection's item carries its company's id; a company's item carries only its own.
+  const isConnection = item.companyId !== undefined;
+  return {
+    ...(page === undefined ? {} : { page }),
+    path: item.path,
+    ...(isConnection || item.id !== undefined ? { companyId: isConnection ? item.companyId : item.id } : {}),
+    ...(isConnection && item.id !== undefined ? { connectionId: item.id } : {}),
+    reason: reasonOf(item.problems),
+  };
 }
 
 export interface WalkProgress {

@@ -8,12 +8,13 @@ import {
   describeInvalid,
   forEachLimit,
   type InvalidNote,
+  invalidNote,
   MAX_INVALID_NAMED,
   noteInvalid,
   type WalkProgress,
 } from './progress';
+import { reconcileCompany } from './reconcile-company';
 import { snapshotEvent } from './snapshot';
-import { invalidNote, reconcileCompany } from './walk';
 import type { ChangeNote, WalkContext } from './walk-context';
 
 export interface SweepResult {

@@ -13,7 +13,7 @@
  *    written and is named (page, path, company, connection, reason) in the problems, the
  *    progress, the log lines and the `ReconcileInvalidItems` metric; the walk goes on with
  *    everything else, and is then incomplete.
- * 3. Paging defends itself (`checkPaging` in api-schema.ts): an answer for another page than
+ * 3. Paging defends itself (`checkPaging` in paging.ts): an answer for another page than
  *    asked, a `next` link that does not advance, a page larger than asked, a listing past its
  *    `totalResults` by more than a page end the walk at once, incomplete and named, after a
  *    request or two. A refused API key (401, 403) ends it too, saying where the key is set.
@@ -21,16 +21,8 @@
  *    (snapshot.ts): a newer webhook always wins, an equal item is never written, so a second
  *    walk over an unchanged API writes nothing.
  */
-import { itemLimitProblems } from '../connection/item-limits';
-import { storedItem } from '../connection/stored-item';
-import {
-  ApiKeyRefusedError,
-  CodatApiError,
-  RequestFailedError,
-  UnstorableChangeError,
-  WalkStepTooShortError,
-} from '../errors';
-import type { Company, CompanyPaths, InvalidItem } from './api-schema';
+import { ApiKeyRefusedError, CodatApiError, RequestFailedError, WalkStepTooShortError } from '../errors';
+import type { Company } from './api-schema';
 import type { CompanyPage } from './codat-api';
 import type { AbsentConnection, PageRecord } from './journal';
 import {
@@ -39,105 +31,15 @@ import {
   emptyTotals,
   forEachLimit,
   type InvalidNote,
+  invalidNote,
   MAX_INVALID_NAMED,
   noteFailedPage,
   noteInvalid,
-  reasonOf,
   type WalkProgress,
   type WalkTotals,
 } from './progress';
-import { observedChange, sameState, snapshotEvent } from './snapshot';
+import { reconcileCompany } from './reconcile-company';
 import type { WalkContext } from './walk-context';
-
-/** Where a company was read: the page (none for a lookup) and its paths in that answer. */
-export interface ReadAt {
-  page?: number;
-  paths?: CompanyPaths;
-}
-
-/**
- * Brings one company's stored connections to what the API showed at `readAt`: one Query for
- * what is stored, then a conditional write for each connection that differs. Equal items are
- * not written, so an unchanged account costs reads only. Stored live connections the company
- * no longer lists are returned, to be tombstoned only if the whole walk completes. A connection
- * DynamoDB cannot store (the same limits the receiver checks, item-limits.ts) is not written
- * and is returned, named, as invalid: the walk goes on, and is then incomplete.
- */
-export async function reconcileCompany(
-  company: Company,
-  readAt: Date,
-  ctx: WalkContext,
-  where: ReadAt = {},
-): Promise<{ counts: Partial<WalkTotals>; absent: AbsentConnection[]; invalid: InvalidNote[] }> {
-  const stored = new Map(
-    (await ctx.reader.listByCompany(company.id)).map((item) => [item.connection.id, item]),
-  );
-  const observed = snapshotEvent(ctx.clock, readAt, 'reconcile.observed');
-  const counts = { connections: 0, created: 0, updated: 0, unchanged: 0, newerKept: 0, invalid: 0 };
-  const invalid: InvalidNote[] = [];
-  for (const [index, connection] of company.dataConnections.entries()) {
-    counts.connections += 1;
-    const existing = stored.get(connection.id);
-    stored.delete(connection.id);
-    if (existing && sameState(existing, company, connection)) counts.unchanged += 1;
-    // A newer event is stored: the API has not caught up with it. No write could win.
-    else if (existing && existing.lastEvent.order >= observed.order) counts.newerKept += 1;
-    else {
-      const change = observedChange(company, connection, observed, ctx.now());
-      const path = where.paths?.connections[index] ?? `(company).dataConnections[${index}]`;
-      const note = (problems: readonly { path: string; message: string }[]): InvalidNote => ({
-        ...(where.page === undefined ? {} : { page: where.page }),
-        path,
-        companyId: company.id,
-        connectionId: connection.id,
-        reason: reasonOf(
-          problems.map((problem) => ({ ...problem, path: inAnswer(problem.path, path, where) })),
-        ),
-      });
-      const problems = itemLimitProblems(storedItem(change));
-      if (problems.length > 0) {
-        invalid.push(note(problems));
-        continue;
-      }
-      let outcome: Awaited<ReturnType<WalkContext['writer']['write']>>;
-      try {
-        outcome = await ctx.writer.write(change);
-      } catch (error) {
-        if (!(error instanceof UnstorableChangeError)) throw error;
-        invalid.push(note(error.problems));
-        continue;
-      }
-      if (outcome === 'stale') counts.newerKept += 1;
-      else if (outcome === 'duplicate') counts.unchanged += 1;
-      else {
-        const kind = existing ? 'updated' : 'created';
-        counts[kind] += 1;
-        ctx.onChange?.({ kind, companyId: company.id, connectionId: connection.id });
-      }
-    }
-  }
-  const absent = snapshotEvent(ctx.clock, readAt, 'reconcile.absent');
-  const missing = [...stored.values()].filter((item) => !item.deleted && item.lastEvent.order < absent.order);
-  counts.invalid = invalid.length;
-  return {
-    counts,
-    invalid,
-    absent: missing.map((item) => ({
-      companyId: item.companyId,
-      connectionId: item.connection.id,
-      event: absent,
-    })),
-  };
-}
-
-/** An item-limits path (`payload.connection.connectionInfo.a`) as a path in the API's answer. */
-function inAnswer(path: string, connectionPath: string, where: ReadAt): string {
-  if (path.startsWith('payload.connection.'))
-    return `${connectionPath}.${path.slice('payload.connection.'.length)}`;
-  if (path.startsWith('payload.referenceCompany.'))
-    return `${where.paths?.path ?? '(company)'}.${path.slice('payload.referenceCompany.'.length)}`;
-  return `${connectionPath} (${path})`;
-}
 
 /** Reconciles the companies of one page, a few at a time. */
 async function reconcilePage(page: CompanyPage, readAt: Date, ctx: WalkContext) {
@@ -254,17 +156,4 @@ async function failPage(
     invalid: 0,
     failure: reason,
   });
-}
-
-/** An item the API answered that failed validation, as the walk names it. */
-export function invalidNote(item: InvalidItem, page?: number): InvalidNote {
-  // A connection's item carries its company's id; a company's item carries only its own.
-  const isConnection = item.companyId !== undefined;
-  return {
-    ...(page === undefined ? {} : { page }),
-    path: item.path,
-    ...(isConnection || item.id !== undefined ? { companyId: isConnection ? item.companyId : item.id } : {}),
-    ...(isConnection && item.id !== undefined ? { connectionId: item.id } : {}),
-    reason: reasonOf(item.problems),
-  };
 }
