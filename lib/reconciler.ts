@@ -21,6 +21,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { StorageUnavailableError } from '../src/errors';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { NodeFunction } from './node-function';
 import { placeholderSecret } from './placeholder-secret';
@@ -130,11 +131,12 @@ export class Reconciler extends Construct {
       new LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true }).addRetry({
         // A step is safe to run again (every write is conditional, a journal page is replaced),
         // but only a transient failure is worth it: not an incomplete walk or a missing API key.
+        // Named by the class, whose instances carry the same name (test/errors.test.ts).
         errors: [
           'Lambda.ServiceException',
           'Lambda.TooManyRequestsException',
           'Lambda.SdkClientException',
-          'StorageUnavailableError',
+          StorageUnavailableError.name,
         ],
         maxAttempts: 2,
         interval: Duration.seconds(30),
