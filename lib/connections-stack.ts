@@ -1,5 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
@@ -15,6 +15,7 @@ import { Monitoring } from './monitoring';
 import { ReadApi } from './read-api';
 import { Reconciler } from './reconciler';
 import { STAGE_SETTINGS, type Stage } from './stage';
+import { expiringTable } from './table';
 import { WebhookReceiver } from './webhook-receiver';
 
 export interface ConnectionsStackProps extends StackProps {
@@ -90,12 +91,9 @@ export class ConnectionsStack extends Stack {
       );
     }
 
-    const table = new Table(this, 'Connections', {
-      partitionKey: { name: CONNECTION_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: CONNECTION_TABLE.sortKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: CONNECTION_TABLE.expiryAttribute,
+    const table = expiringTable(this, 'Connections', {
+      layout: CONNECTION_TABLE,
+      sortKeyType: AttributeType.STRING,
       // Every applied change, whoever wrote it, becomes a change event (lib/change-events.ts).
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: settings.removalPolicy,

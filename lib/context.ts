@@ -11,23 +11,25 @@ export function tombstoneTtlDaysFromContext(value: unknown): number | undefined 
   return wholeDays('tombstoneTtlDays', value, 'Set it in cdk.json or pass -c tombstoneTtlDays=30.');
 }
 
+/** The error for a context value that is not what it must be: one sentence for every value. */
+function invalid(name: string, mustBe: string, value: unknown, hint: string): Error {
+  return new Error(`Context value ${name} must be ${mustBe}, but is ${JSON.stringify(value)}. ${hint}`);
+}
+
 /** A whole number of days, at least 1, from cdk.json (a number) or the command line (a string). */
 function wholeDays(name: string, value: unknown, hint: string): number {
   const days = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof days !== 'number' || !Number.isSafeInteger(days) || days < 1) {
-    throw new Error(
-      `Context value ${name} must be a whole number of days, at least 1, but is ${JSON.stringify(value)}. ${hint}`,
-    );
+    throw invalid(name, 'a whole number of days, at least 1', value, hint);
   }
   return days;
 }
 
-/** One e-mail address, as SNS takes it for a subscription. */
-function oneEmail(name: string, value: unknown, hint: string): string {
+/** One e-mail address, as SNS takes it for a subscription; not set or empty gives `undefined`. */
+function optionalEmail(name: string, value: unknown, hint: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !EMAIL.test(value)) {
-    throw new Error(
-      `Context value ${name} must be one e-mail address, but is ${JSON.stringify(value)}. ${hint}`,
-    );
+    throw invalid(name, 'one e-mail address', value, hint);
   }
   return value;
 }
@@ -39,22 +41,16 @@ function oneEmail(name: string, value: unknown, hint: string): string {
 export function stageFromContext(value: unknown): Stage {
   if (value === undefined) return 'dev';
   if (!isStage(value)) {
-    throw new Error(
-      `Context value stage must be one of ${STAGES.join(', ')}, but is ${JSON.stringify(value)}. ` +
-        'Pass -c stage=prod to deploy production; leave it out for dev.',
-    );
+    const hint = 'Pass -c stage=prod to deploy production; leave it out for dev.';
+    throw invalid('stage', `one of ${STAGES.join(', ')}`, value, hint);
   }
   return value;
 }
 
 /** Reads the optional `alarmEmail` context value: the address the alarms' topic mails. */
 export function alarmEmailFromContext(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  return oneEmail(
-    'alarmEmail',
-    value,
-    'Pass -c alarmEmail=oncall@example.com, or leave it out and subscribe to the topic yourself.',
-  );
+  const hint = 'Pass -c alarmEmail=oncall@example.com, or leave it out and subscribe to the topic yourself.';
+  return optionalEmail('alarmEmail', value, hint);
 }
 
 /** Something@host.tld, with no spaces and no second address: what SNS accepts for an e-mail subscription. */
@@ -76,9 +72,11 @@ export function noDeliveriesAlarmMinutesFromContext(value: unknown): number | un
     minutes < 5 ||
     minutes > MAX_NO_DELIVERIES_MINUTES
   ) {
-    throw new Error(
-      `Context value noDeliveriesAlarmMinutes must be a whole number of minutes from 5 to ${MAX_NO_DELIVERIES_MINUTES}, ` +
-        `but is ${JSON.stringify(value)}. Pass -c noDeliveriesAlarmMinutes=360, or leave it out to turn the alarm off.`,
+    throw invalid(
+      'noDeliveriesAlarmMinutes',
+      `a whole number of minutes from 5 to ${MAX_NO_DELIVERIES_MINUTES}`,
+      value,
+      'Pass -c noDeliveriesAlarmMinutes=360, or leave it out to turn the alarm off.',
     );
   }
   return minutes;
@@ -99,9 +97,11 @@ export function allowedSourceIpsFromContext(value: unknown): string[] | undefine
     addresses.length === 0 ||
     !addresses.every((address) => typeof address === 'string' && isIP(address) !== 0)
   ) {
-    throw new Error(
-      `Context value allowedSourceIps must be IP addresses separated by commas, but is ${JSON.stringify(value)}. ` +
-        "Pass -c allowedSourceIps=4.159.114.108,20.117.190.191 (Codat's published addresses), or leave it out.",
+    throw invalid(
+      'allowedSourceIps',
+      'IP addresses separated by commas',
+      value,
+      "Pass -c allowedSourceIps=4.159.114.108,20.117.190.191 (Codat's published addresses), or leave it out.",
     );
   }
   return addresses as string[];
@@ -119,9 +119,11 @@ export function reconcileScheduleFromContext(value: unknown): string | undefined
   if (value === undefined || value === '') return DEFAULT_RECONCILE_SCHEDULE;
   if (value === 'off') return undefined;
   if (typeof value !== 'string' || !/^(rate|cron)\(.+\)$/.test(value)) {
-    throw new Error(
-      `Context value reconcileSchedule must be rate(...), cron(...) or off, but is ${JSON.stringify(value)}. ` +
-        'Pass -c reconcileSchedule="rate(12 hours)", -c reconcileSchedule="cron(0 3 * * ? *)" or -c reconcileSchedule=off.',
+    throw invalid(
+      'reconcileSchedule',
+      'rate(...), cron(...) or off',
+      value,
+      'Pass -c reconcileSchedule="rate(12 hours)", -c reconcileSchedule="cron(0 3 * * ? *)" or -c reconcileSchedule=off.',
     );
   }
   return value;
@@ -129,12 +131,9 @@ export function reconcileScheduleFromContext(value: unknown): string | undefined
 
 /** Reads the optional `notifyEmail` context value: the example consumer's address. */
 export function notifyEmailFromContext(value: unknown): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  return oneEmail(
-    'notifyEmail',
-    value,
-    'Pass -c notifyEmail=team@example.com to be mailed when a connection becomes Unlinked or Deauthorized, or fails.',
-  );
+  const hint =
+    'Pass -c notifyEmail=team@example.com to be mailed when a connection becomes Unlinked or Deauthorized, or fails.';
+  return optionalEmail('notifyEmail', value, hint);
 }
 
 /** Reads the optional `eventArchiveDays` context value: days the bus's archive keeps change events. */

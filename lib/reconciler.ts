@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
-import { AttributeType, BillingMode, type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, type ITable, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
@@ -27,6 +27,7 @@ import { NodeFunction } from './node-function';
 import { placeholderSecret } from './placeholder-secret';
 import { reconcilerAlarms, reconcilerDashboardRows } from './reconciler-monitoring';
 import type { Stage, StageSettings } from './stage';
+import { expiringTable } from './table';
 
 export interface ReconcilerProps {
   readonly stage: Stage;
@@ -44,6 +45,16 @@ export interface ReconcilerProps {
   readonly schedule?: string;
 }
 
+/** One of the walk's steps, as `walkFunction` builds it. */
+interface WalkStepProps {
+  /** The handler's file in functions/, without `.ts`. */
+  readonly file: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly tableActions: readonly string[];
+  readonly journalActions: readonly string[];
+}
+
 const entry = (name: string) => fileURLToPath(new URL(`../functions/${name}.ts`, import.meta.url));
 
 /**
@@ -59,6 +70,10 @@ export class Reconciler extends Construct {
   readonly alarms: Alarm[];
   /** The walks' charts, for the stack's dashboard: a point a day over two weeks. */
   readonly dashboardRows: IWidget[][];
+  /** One item per page of a walk, which the sweep reads back. */
+  readonly journal: Table;
+  /** The walk's two steps, and the endpoint check that comes before them. */
+  readonly functions: Readonly<Record<'pages' | 'sweep' | 'endpoint', NodeFunction>>;
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
@@ -72,17 +87,20 @@ export class Reconciler extends Construct {
         'until then every reconciliation fails with a message saying so.',
       replaceWith: 'the API key from the Codat portal',
       unrotated: 'The API key is issued by the Codat portal, which Secrets Manager cannot rotate.',
+      output: {
+        id: 'CodatApiKeySecretArn',
+        what: 'the Codat API key for the reconciler',
+        value: '<API key>',
+      },
     });
 
     // One item per page of a walk, removed by TTL a week later.
-    const journal = new Table(this, 'WalkJournal', {
-      partitionKey: { name: JOURNAL_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: JOURNAL_TABLE.sortKey, type: AttributeType.NUMBER },
-      billingMode: BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: JOURNAL_TABLE.expiryAttribute,
+    const journal = expiringTable(this, 'WalkJournal', {
+      layout: JOURNAL_TABLE,
+      sortKeyType: AttributeType.NUMBER,
       removalPolicy: settings.removalPolicy,
     });
+    this.journal = journal;
 
     const common = {
       environment: {
@@ -93,32 +111,33 @@ export class Reconciler extends Construct {
       logRetention: settings.logRetention,
       logRemovalPolicy: settings.removalPolicy,
     };
-    const pages = new NodeFunction(this, 'ReconcilePages', {
-      ...common,
-      entry: entry('reconcile-pages'),
+    // A walk step: 15 minutes, the most Lambda allows; the table, the journal and the API key.
+    const walkFunction = (id: string, step: WalkStepProps) =>
+      new NodeFunction(this, id, {
+        ...common,
+        entry: entry(step.file),
+        description: step.description,
+        memorySize: step.memorySize,
+        timeout: Duration.minutes(15),
+      })
+        .useTable(props.table, 'TABLE_NAME', step.tableActions)
+        .useTable(journal, 'JOURNAL_TABLE_NAME', step.journalActions)
+        .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+    const pages = walkFunction('ReconcilePages', {
+      file: 'reconcile-pages',
       description: 'Codat reconciler: reads and reconciles company pages, one walk step',
       memorySize: 512,
-      timeout: Duration.minutes(15),
-    })
-      .useTable(props.table, 'TABLE_NAME', ['dynamodb:Query', 'dynamodb:UpdateItem'])
-      .useTable(journal, 'JOURNAL_TABLE_NAME', ['dynamodb:PutItem'])
-      .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
-    const sweep = new NodeFunction(this, 'ReconcileSweep', {
-      ...common,
-      entry: entry('reconcile-sweep'),
+      tableActions: ['dynamodb:Query', 'dynamodb:UpdateItem'],
+      journalActions: ['dynamodb:PutItem'],
+    });
+    const sweep = walkFunction('ReconcileSweep', {
+      file: 'reconcile-sweep',
       description: 'Codat reconciler: deletions after a complete walk, and the walk metrics',
       memorySize: 1024,
-      timeout: Duration.minutes(15),
-    })
       // GetItem: each connection the journal names as absent is read again before it is buried.
-      .useTable(props.table, 'TABLE_NAME', [
-        'dynamodb:GetItem',
-        'dynamodb:Query',
-        'dynamodb:Scan',
-        'dynamodb:UpdateItem',
-      ])
-      .useTable(journal, 'JOURNAL_TABLE_NAME', ['dynamodb:Query'])
-      .useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+      tableActions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+      journalActions: ['dynamodb:Query'],
+    });
     const endpoint = new NodeFunction(this, 'CheckWebhookEndpoint', {
       ...common,
       entry: entry('check-webhook-endpoint'),
@@ -126,6 +145,7 @@ export class Reconciler extends Construct {
       timeout: Duration.minutes(1),
       environment: { ...common.environment, WEBHOOK_URL: props.webhookUrl },
     }).useSecret(this.apiKeySecret, 'CODAT_API_KEY_SECRET_ARN');
+    this.functions = { pages, sweep, endpoint };
 
     const invoke = (name: string, fn: NodeFunction) =>
       new LambdaInvoke(this, name, { lambdaFunction: fn, payloadResponseOnly: true }).addRetry({
@@ -208,12 +228,6 @@ export class Reconciler extends Construct {
     });
     this.dashboardRows = reconcilerDashboardRows({ stage, stateMachine: this.stateMachine });
 
-    new CfnOutput(Stack.of(this), 'CodatApiKeySecretArn', {
-      value: this.apiKeySecret.secretArn,
-      description:
-        'Set the Codat API key for the reconciler with: aws secretsmanager put-secret-value ' +
-        '--secret-id <this ARN> --secret-string <API key>',
-    });
     new CfnOutput(Stack.of(this), 'ReconcileStateMachineArn', {
       value: this.stateMachine.stateMachineArn,
       description:

@@ -75,6 +75,7 @@ export class WebhookReceiver extends Construct {
       unrotated:
         'The value is issued by the Codat portal, which Secrets Manager cannot rotate; the runbook ' +
         '(docs/operating.md) rotates it by hand with both values accepted during the overlap.',
+      output: { id: 'SigningSecretArn', what: 'the Codat signing secret', value: 'whsec_...' },
     });
 
     this.handler = new NodeFunction(this, 'ReceiveWebhook', {
@@ -133,12 +134,6 @@ export class WebhookReceiver extends Construct {
     new CfnOutput(Stack.of(this), 'WebhookUrl', {
       value: this.url,
       description: 'Paste into the Codat portal as the webhook endpoint URL',
-    });
-    new CfnOutput(Stack.of(this), 'SigningSecretArn', {
-      value: this.signingSecret.secretArn,
-      description:
-        'Set the Codat signing secret with: aws secretsmanager put-secret-value ' +
-        '--secret-id <this ARN> --secret-string whsec_...',
     });
     new CfnOutput(Stack.of(this), 'LogGroupName', {
       value: this.handler.logGroup.logGroupName,

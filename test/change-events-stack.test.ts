@@ -2,20 +2,29 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { NOTIFY_PATTERN } from '../lib/change-events';
 import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from '../lib/context';
-import { grantsOf, logicalId, type Resource, synthesizeTemplate } from './support/template';
+import {
+  grantsOf,
+  logicalId,
+  logicalIdOf,
+  type Resource,
+  resourceOf,
+  synthesize as synthesizeStack,
+  synthesizeTemplate,
+} from './support/template';
 
 const synthesize = (props: ConnectionsStackProps = {}) => synthesizeTemplate(props);
 
 describe('the change events in the stack', () => {
-  const template = synthesize();
-  const table = logicalId(template, 'AWS::DynamoDB::Table', 'Connections');
-  const bus = logicalId(template, 'AWS::Events::EventBus', 'ChangeEventsBus');
-  const queue = logicalId(template, 'AWS::SQS::Queue', 'ChangeEventsPublishFailures');
-  const publisher = logicalId(template, 'AWS::Lambda::Function', 'ChangeEventsPublishChanges');
+  const { stack, template } = synthesizeStack();
+  const { changeEvents } = stack;
+  const table = logicalIdOf(stack.table);
+  const bus = logicalIdOf(changeEvents.bus);
+  const queue = logicalIdOf(changeEvents.failures);
+  const publisher = logicalIdOf(changeEvents.publisher);
 
   it('streams the table with its old and new images', () => {
-    template.hasResourceProperties('AWS::DynamoDB::Table', {
-      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    expect(resourceOf(template, stack.table).Properties.StreamSpecification).toEqual({
+      StreamViewType: 'NEW_AND_OLD_IMAGES',
     });
   });
 
@@ -37,10 +46,10 @@ describe('the change events in the stack', () => {
   });
 
   it('tells the publisher its bus, and runs it as every function runs', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(resourceOf(template, changeEvents.publisher).Properties).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: { Ref: bus }, STAGE: 'dev' }) },
+      Environment: { Variables: { EVENT_BUS_NAME: { Ref: bus }, STAGE: 'dev' } },
     });
   });
 
@@ -62,9 +71,9 @@ describe('the change events in the stack', () => {
   });
 
   it('names the bus after the stack and archives its change events for 90 days', () => {
-    template.hasResourceProperties('AWS::Events::EventBus', {
-      Name: 'CodatConnections-dev-connection-changes',
-    });
+    expect(resourceOf(template, changeEvents.bus).Properties.Name).toBe(
+      'CodatConnections-dev-connection-changes',
+    );
     template.hasResourceProperties('AWS::Events::Archive', {
       SourceArn: { 'Fn::GetAtt': [bus, 'Arn'] },
       EventPattern: { source: ['codat.connections'] },
@@ -79,7 +88,7 @@ describe('the change events in the stack', () => {
   });
 
   it('alarms on the alarm topic as soon as one failure reaches the queue', () => {
-    const topic = logicalId(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
+    const topic = logicalIdOf(stack.monitoring.topic);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'CodatConnections-dev-ChangeEventsFailed',
       Namespace: 'AWS/SQS',
@@ -93,7 +102,7 @@ describe('the change events in the stack', () => {
   });
 
   it('encrypts the failure queue and refuses it plain HTTP', () => {
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+    expect(resourceOf(template, changeEvents.failures).Properties.SqsManagedSseEnabled).toBe(true);
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -135,9 +144,9 @@ describe('the change events in the stack', () => {
 });
 
 describe('the read API in the stack', () => {
-  const template = synthesize();
-  const table = logicalId(template, 'AWS::DynamoDB::Table', 'Connections');
-  const reader = logicalId(template, 'AWS::Lambda::Function', 'ReadApiReadConnections');
+  const { stack, template } = synthesizeStack();
+  const table = logicalIdOf(stack.table);
+  const reader = logicalIdOf(stack.readApi.reader);
 
   it.each([
     'GET /companies/{companyId}/connections',

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { alarmEmailFromContext, noDeliveriesAlarmMinutesFromContext, stageFromContext } from '../lib/context';
 import {
   CHANGE_EVENT_RESULTS,
@@ -11,14 +10,11 @@ import {
   REJECTION_CODES,
 } from '../src/observability/names';
 import { dashboardWidgets, headings, plotted, ref, section, titles } from './support/dashboard';
-import { logicalId } from './support/template';
+import { buildStack, logicalId, resourceOf, synthesize as synthesizeStack } from './support/template';
 
 /** The stack of `stage`, without bundling the function: these tests are about what surrounds it. */
-function synthesize(stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ConnectionsStack(app, `CodatConnections-${stage}`, { stage, ...props });
-  return { stack, template: Template.fromStack(stack) };
-}
+const synthesize = (stage: 'dev' | 'prod', props: ConnectionsStackProps = {}) =>
+  synthesizeStack({ stage, ...props });
 
 interface AlarmProperties {
   AlarmName: string;
@@ -43,7 +39,7 @@ function alarms(template: Template): Record<string, AlarmProperties> {
 }
 
 const { stack: dev, template: devTemplate } = synthesize('dev');
-const { template: prodTemplate } = synthesize('prod');
+const { stack: prod, template: prodTemplate } = synthesize('prod');
 
 describe('the alarms', () => {
   const devAlarms = alarms(devTemplate);
@@ -367,32 +363,35 @@ describe('the stages', () => {
   });
 
   it('protect the prod table from deletion, and retain it', () => {
-    prodTemplate.hasResource('AWS::DynamoDB::Table', {
+    expect(resourceOf(prodTemplate, prod.table)).toMatchObject({
       DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+      Properties: { DeletionProtectionEnabled: true },
     });
-    devTemplate.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    expect(resourceOf(devTemplate, dev.table)).toMatchObject({ DeletionPolicy: 'Delete' });
   });
 
   it('name the API after the stack and tell the function its stage', () => {
-    devTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'CodatConnections-dev-webhooks' });
-    prodTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { Name: 'CodatConnections-prod-webhooks' });
-    prodTemplate.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ STAGE: 'prod', LOG_LEVEL: 'info' }) },
+    expect(resourceOf(devTemplate, dev.webhookReceiver.api).Properties.Name).toBe(
+      'CodatConnections-dev-webhooks',
+    );
+    expect(resourceOf(prodTemplate, prod.webhookReceiver.api).Properties.Name).toBe(
+      'CodatConnections-prod-webhooks',
+    );
+    expect(resourceOf(prodTemplate, prod.webhookReceiver.handler).Properties).toMatchObject({
+      Environment: { Variables: { STAGE: 'prod', LOG_LEVEL: 'info' } },
     });
   });
 
   it('log every API request to an access log group', () => {
-    devTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      AccessLogSettings: {
-        DestinationArn: Match.anyValue(),
-        Format: Match.stringLikeRegexp('\\$context.status'),
-      },
-    });
+    const { AccessLogSettings: settings } = resourceOf(devTemplate, dev.webhookReceiver.apiStage)
+      .Properties as { AccessLogSettings: { DestinationArn: unknown; Format: string } };
+
+    expect(settings.DestinationArn).toBeDefined();
+    expect(settings.Format).toContain('$context.status');
   });
 
   it('refuse a stage the stack does not know, whether from the context or in code', () => {
-    expect(() => new ConnectionsStack(new App(), 'Bad', { stage: 'staging' as 'dev' })).toThrow(
+    expect(() => buildStack({ stage: 'staging' as 'dev' })).toThrow(
       /stage must be one of dev, prod, but is "staging"/,
     );
     expect(dev.stackName).toBe('CodatConnections-dev');

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { App } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import type { ConnectionsStackProps } from '../lib/connections-stack';
 import type { Stage } from '../lib/stage';
+import { buildStack } from './support/template';
 
 /**
  * cdk-nag's AWS Solutions pack over the real stack. In cdk-nag 3 a finding is a violation in a
@@ -11,8 +11,7 @@ import type { Stage } from '../lib/stage';
  * with `Validations.of(construct).acknowledge({ id, reason })`; what is left here is unaccepted.
  */
 function unacknowledgedFindings(stage: Stage, props: ConnectionsStackProps = {}): string[] {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new ConnectionsStack(app, `CodatConnections-${stage}`, { stage, ...props });
+  const stack = buildStack({ stage, ...props });
   const report = new AwsSolutionsChecks().validateScope(stack);
   return report.violations.flatMap((violation) =>
     violation.violatingResources.map(
@@ -38,8 +37,7 @@ describe('the AWS Solutions checks', () => {
   });
 
   it('would report a finding that is not acknowledged, so the checks above can fail', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ConnectionsStack(app, 'CodatConnections-dev', { stage: 'dev' });
+    const stack = buildStack({ stage: 'dev' });
     // A second secret, without rotation and without the acknowledgment the signing secret has.
     new Secret(stack, 'Unrotated');
 

@@ -1,17 +1,35 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import type { ConnectionsStackProps } from '../lib/connections-stack';
 import { reconcileScheduleFromContext } from '../lib/context';
+import { StorageUnavailableError } from '../src/errors';
 import { apiKeyFrom } from '../src/reconcile/api-key';
-import { grantsOf, logicalId, type Resource, synthesizeTemplate } from './support/template';
+import {
+  grantsOf,
+  logicalIdOf,
+  type Resource,
+  resourceOf,
+  synthesize as synthesizeStack,
+  synthesizeTemplate,
+} from './support/template';
 
-const synthesize = (props: ConnectionsStackProps = {}, bundle = false) =>
-  synthesizeTemplate(props, { bundle });
+const synthesize = (props: ConnectionsStackProps = {}) => synthesizeTemplate(props);
+
+/** A state machine's definition, its references (function ARNs) left out. */
+function definitionOf(machine: Resource) {
+  const body = machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : 'ref')).join('');
+  return JSON.parse(text) as {
+    States: Record<string, { Type: string; Retry?: { ErrorEquals: string[] }[] }>;
+  };
+}
 
 describe('the reconciler in the stack', () => {
-  const template = synthesize({}, true);
-  const table = logicalId(template, 'AWS::DynamoDB::Table', 'Connections');
-  const journal = logicalId(template, 'AWS::DynamoDB::Table', 'ReconcilerWalkJournal');
-  const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ReconcilerApiKey');
+  const { stack, template } = synthesizeStack({}, { bundle: true });
+  const { reconciler } = stack;
+  const table = logicalIdOf(stack.table);
+  const journal = logicalIdOf(reconciler.journal);
+  const apiKey = logicalIdOf(reconciler.apiKeySecret);
+  const machine = resourceOf(template, reconciler.stateMachine);
   const secretRead = {
     Effect: 'Allow',
     Action: 'secretsmanager:GetSecretValue',
@@ -19,7 +37,7 @@ describe('the reconciler in the stack', () => {
   };
 
   it('keeps the API key in a secret of its own, with a placeholder that fails a run clearly', () => {
-    const secret = template.toJSON().Resources[apiKey] as Resource;
+    const secret = resourceOf(template, reconciler.apiKeySecret);
     const generate = secret.Properties.GenerateSecretString as { SecretStringTemplate: string };
     expect(secret.Properties.Description).toMatch(/API key from the Codat portal/);
     expect(() => apiKeyFrom(generate.SecretStringTemplate, 'arn:secret')).toThrow(
@@ -30,7 +48,7 @@ describe('the reconciler in the stack', () => {
   it('runs the state machine daily with EventBridge Scheduler by default', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(1 day)',
-      Target: { Arn: { Ref: logicalId(template, 'AWS::StepFunctions::StateMachine', 'Reconciler') } },
+      Target: { Arn: { Ref: logicalIdOf(reconciler.stateMachine) } },
     });
   });
 
@@ -42,17 +60,26 @@ describe('the reconciler in the stack', () => {
   });
 
   it('loops a Standard state machine over pages until nextPage is null, then sweeps, and logs every event', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    expect(machine.Properties).toMatchObject({
       StateMachineType: 'STANDARD',
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+      LoggingConfiguration: { Level: 'ALL' },
     });
-    const machine = template.toJSON().Resources[
-      logicalId(template, 'AWS::StepFunctions::StateMachine', 'Reconciler')
-    ] as Resource;
     const definition = JSON.stringify(machine.Properties.DefinitionString);
     expect(definition).toContain('\\"Variable\\":\\"$.nextPage\\",\\"IsNull\\":true,\\"Next\\":\\"Sweep\\"');
     expect(definition).toContain('\\"Default\\":\\"WalkPages\\"');
     expect(definition).toContain('\\"StartAt\\":\\"CheckEndpoint\\"');
+  });
+
+  it('retries each step on a transient Lambda fault or storage being unavailable, and on no other error of ours', () => {
+    const tasks = Object.values(definitionOf(machine).States).filter((state) => state.Type === 'Task');
+    // The type Lambda reports for an error a function throws is its name.
+    const unavailable = new StorageUnavailableError('DynamoDB did not answer in time').name;
+
+    expect(tasks).toHaveLength(3);
+    for (const task of tasks) {
+      const retried = (task.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+      expect(retried.filter((error) => !error.startsWith('Lambda.'))).toEqual([unavailable]);
+    }
   });
 
   it('lets the page step only query and update the table, add journal pages and read the API key', () => {
@@ -81,17 +108,23 @@ describe('the reconciler in the stack', () => {
 
   it('lets the endpoint check read the API key and nothing else, and tells it this stack’s webhook URL', () => {
     expect(grantsOf(template, 'ReconcilerCheckWebhookEndpoint')).toEqual([secretRead]);
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    const endpoint = resourceOf(template, reconciler.functions.endpoint);
+    expect(endpoint.Properties).toMatchObject({
       Environment: {
-        Variables: Match.objectLike({
-          WEBHOOK_URL: { 'Fn::Join': ['', [Match.anyValue(), '/webhooks/codat']] },
-        }),
+        Variables: {
+          WEBHOOK_URL: {
+            'Fn::Join': [
+              '',
+              [{ 'Fn::GetAtt': [logicalIdOf(stack.webhookReceiver.api), 'ApiEndpoint'] }, '/webhooks/codat'],
+            ],
+          },
+        },
       },
     });
   });
 
   it('alarms on the existing topic when a walk fails and when the endpoint is disabled at the provider', () => {
-    const topic = logicalId(template, 'AWS::SNS::Topic', 'MonitoringAlarmTopic');
+    const topic = logicalIdOf(stack.monitoring.topic);
     for (const name of ['ReconcileFailed', 'WebhookEndpointDisabled']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `CodatConnections-dev-${name}`,
@@ -107,12 +140,11 @@ describe('the reconciler in the stack', () => {
   });
 
   it('gives the functions 15 minutes, the most Lambda allows, and the walk 6 hours', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('one walk step'),
-      Timeout: 900,
-    });
-    const machine = JSON.stringify(template.findResources('AWS::StepFunctions::StateMachine'));
-    expect(machine).toContain('\\"TimeoutSeconds\\":21600');
+    const { pages, sweep, endpoint } = reconciler.functions;
+    const timeout = (fn: IConstruct) => resourceOf(template, fn).Properties.Timeout;
+
+    expect([timeout(pages), timeout(sweep), timeout(endpoint)]).toEqual([900, 900, 60]);
+    expect(JSON.stringify(machine.Properties.DefinitionString)).toContain('\\"TimeoutSeconds\\":21600');
   });
 });
 

@@ -1,97 +1,76 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ConnectionsStack, type ConnectionsStackProps } from '../lib/connections-stack';
+import { Match } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { allowedSourceIpsFromContext, tombstoneTtlDaysFromContext } from '../lib/context';
 import { parseSigningSecrets } from '../src/webhook/signature';
-import { captureOutput } from './support/logs';
+import { buildStack, logicalIdOf, type Resource, resourceOf, synthesize } from './support/template';
 
-/** The stack as `cdk synth` builds it, bundle included; CDK's "Bundling asset" line is kept quiet. */
-function synthesize(props?: ConnectionsStackProps, context?: Record<string, unknown>): Template {
-  const app = new App(context ? { context } : {});
-  const output = captureOutput();
-  try {
-    return Template.fromStack(new ConnectionsStack(app, `CodatConnections-${props?.stage ?? 'dev'}`, props));
-  } finally {
-    output.restore();
-  }
-}
-
-/**
- * Logical id of the one resource of `type` (whose logical id starts with `prefix`, when there are
- * several of the type), so that no hashed id is written down here.
- */
-function onlyResource(template: Template, type: string, prefix = ''): { id: string; resource: Resource } {
-  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
-  expect(found).toHaveLength(1);
-  const [entry] = found;
-  if (!entry) throw new Error(`no ${type}`);
-  return { id: entry[0], resource: entry[1] as Resource };
-}
-
-interface Resource {
-  Properties: Record<string, unknown> & { Role?: { 'Fn::GetAtt': [string, string] } };
-}
+type FunctionResource = Resource & {
+  Properties: {
+    Role: { 'Fn::GetAtt': [string, string] };
+    Environment?: { Variables: Record<string, unknown> };
+  };
+};
 
 describe('ConnectionsStack', () => {
   // Synthesized once, with real esbuild bundling of the function.
-  const template = synthesize();
-  const table = onlyResource(template, 'AWS::DynamoDB::Table', 'Connections');
-  const secret = onlyResource(template, 'AWS::SecretsManager::Secret', 'SigningSecret');
-  const fn = onlyResource(template, 'AWS::Lambda::Function', 'ReceiveWebhook');
-  const api = onlyResource(template, 'AWS::ApiGatewayV2::Api');
-  const logGroupId = (fn.resource.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
-  const logGroup = { id: logGroupId, resource: template.toJSON().Resources[logGroupId] as Resource };
+  const { stack, template } = synthesize({}, { bundle: true });
+  /** `construct`'s own resource and logical id, so that no other resource of its type can answer for it. */
+  const own = <R extends Resource = Resource>(construct: IConstruct) => ({
+    id: logicalIdOf(construct),
+    resource: resourceOf(template, construct) as R,
+  });
+  const receiver = stack.webhookReceiver;
+  const table = own(stack.table);
+  const secret = own(receiver.signingSecret);
+  const fn = own<FunctionResource>(receiver.handler);
+  const api = own(receiver.api);
+  const logGroup = own(receiver.handler.logGroup);
 
   describe('the connection table', () => {
     it('keys the table by company id and connection id, both strings', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        KeySchema: [
-          { AttributeName: 'companyId', KeyType: 'HASH' },
-          { AttributeName: 'connectionId', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: Match.exact([
-          { AttributeName: 'companyId', AttributeType: 'S' },
-          { AttributeName: 'connectionId', AttributeType: 'S' },
-        ]),
-      });
+      expect(table.resource.Properties.KeySchema).toEqual([
+        { AttributeName: 'companyId', KeyType: 'HASH' },
+        { AttributeName: 'connectionId', KeyType: 'RANGE' },
+      ]);
+      expect(table.resource.Properties.AttributeDefinitions).toEqual([
+        { AttributeName: 'companyId', AttributeType: 'S' },
+        { AttributeName: 'connectionId', AttributeType: 'S' },
+      ]);
     });
 
     it('bills per request and keeps point-in-time recovery on', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
+      expect(table.resource.Properties).toMatchObject({
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       });
     });
 
     it('lets DynamoDB TTL remove tombstones by their expiresAt attribute', () => {
-      template.hasResourceProperties('AWS::DynamoDB::Table', {
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      expect(table.resource.Properties.TimeToLiveSpecification).toEqual({
+        AttributeName: 'expiresAt',
+        Enabled: true,
       });
     });
 
     it('keeps the table and its data in prod when the stack is deleted or the table replaced', () => {
-      const prod = synthesize({ stage: 'prod' }, { 'aws:cdk:bundling-stacks': [] });
-      prod.hasResource('AWS::DynamoDB::Table', {
+      const prod = synthesize({ stage: 'prod' });
+
+      expect(resourceOf(prod.template, prod.stack.table)).toMatchObject({
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
-        Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+        Properties: { DeletionProtectionEnabled: true },
       });
     });
 
     it('lets a dev table go with its stack, so that dev stacks can be torn down', () => {
-      template.hasResource('AWS::DynamoDB::Table', {
-        DeletionPolicy: 'Delete',
-        UpdateReplacePolicy: 'Delete',
-      });
+      expect(table.resource).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
       expect(table.resource.Properties.DeletionProtectionEnabled ?? false).toBe(false);
     });
   });
 
   describe('the signing secret', () => {
     it('tells the operator to put the whsec_ value from the Codat portal in it', () => {
-      template.hasResourceProperties('AWS::SecretsManager::Secret', {
-        Description: Match.stringLikeRegexp('whsec_.*Codat portal'),
-      });
+      expect(secret.resource.Properties.Description).toMatch(/whsec_.*Codat portal/);
     });
 
     it('starts with a placeholder that can never pass for a signing key, so deliveries get 503 until it is set', () => {
@@ -110,7 +89,7 @@ describe('ConnectionsStack', () => {
 
   describe('the receiver function', () => {
     it('runs Node.js 24 on arm64 with 256 MB and a 10 second timeout', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
+      expect(fn.resource.Properties).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         MemorySize: 256,
@@ -120,18 +99,20 @@ describe('ConnectionsStack', () => {
     });
 
     it('leaves source maps off at start for the receiver only, which maps the stacks it logs on demand', () => {
-      const functions = template.findResources('AWS::Lambda::Function');
-      const nodeOptions = (prefix: string) =>
-        Object.entries(functions).find(([id]) => id.startsWith(prefix))?.[1]?.Properties?.Environment
-          ?.Variables?.NODE_OPTIONS;
+      const nodeOptions = (construct: IConstruct) =>
+        (resourceOf(template, construct) as FunctionResource).Properties.Environment?.Variables.NODE_OPTIONS;
+      const { pages, sweep, endpoint } = stack.reconciler.functions;
+      const others = {
+        publisher: stack.changeEvents.publisher,
+        pages,
+        sweep,
+        endpoint,
+        reader: stack.readApi.reader,
+      };
 
-      expect(nodeOptions('ReceiveWebhook')).toBeUndefined();
-      for (const other of [
-        'ChangeEventsPublishChanges',
-        'ReconcilerReconcilePages',
-        'ReadApiReadConnections',
-      ]) {
-        expect([other, nodeOptions(other)]).toEqual([other, '--enable-source-maps']);
+      expect(nodeOptions(receiver.handler)).toBeUndefined();
+      for (const [name, other] of Object.entries(others)) {
+        expect([name, nodeOptions(other)]).toEqual([name, '--enable-source-maps']);
       }
     });
 
@@ -140,21 +121,19 @@ describe('ConnectionsStack', () => {
     });
 
     it('is told the table, the secret, the tombstone lifetime, its stage and log level, and no NODE_OPTIONS', () => {
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: {
-          Variables: Match.exact({
-            TABLE_NAME: { Ref: table.id },
-            SIGNING_SECRET_ARN: { Ref: secret.id },
-            TOMBSTONE_TTL_DAYS: '30',
-            STAGE: 'dev',
-            LOG_LEVEL: 'info',
-          }),
+      expect(fn.resource.Properties.Environment).toEqual({
+        Variables: {
+          TABLE_NAME: { Ref: table.id },
+          SIGNING_SECRET_ARN: { Ref: secret.id },
+          TOMBSTONE_TTL_DAYS: '30',
+          STAGE: 'dev',
+          LOG_LEVEL: 'info',
         },
       });
     });
 
     it('may only write its own logs, update and query items in the table and read the signing secret', () => {
-      const roleId = fn.resource.Properties.Role?.['Fn::GetAtt'][0];
+      const roleId = fn.resource.Properties.Role['Fn::GetAtt'][0];
       const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>
         JSON.stringify((policy as Resource).Properties.Roles).includes(`"${roleId}"`),
       );
@@ -184,7 +163,7 @@ describe('ConnectionsStack', () => {
     });
 
     it('has no managed policy, not even AWSLambdaBasicExecutionRole, which may write to any log group', () => {
-      const roleId = fn.resource.Properties.Role?.['Fn::GetAtt'][0] as string;
+      const roleId = fn.resource.Properties.Role['Fn::GetAtt'][0];
       const role = template.toJSON().Resources[roleId] as Resource;
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.AssumeRolePolicyDocument).toEqual({
@@ -197,48 +176,50 @@ describe('ConnectionsStack', () => {
 
     it('logs to its own log group, kept two weeks in dev', () => {
       expect(logGroup.resource.Properties.RetentionInDays).toBe(14);
-      template.hasResourceProperties('AWS::Lambda::Function', {
-        LoggingConfig: { LogGroup: { Ref: logGroup.id } },
-      });
+      expect(fn.resource.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroup.id } });
     });
 
     it('passes the tombstone lifetime it is given to the function', () => {
-      const withSevenDays = synthesize({ tombstoneTtlDays: 7 }, { 'aws:cdk:bundling-stacks': [] });
-      withSevenDays.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: { TOMBSTONE_TTL_DAYS: '7' } },
-      });
+      const withSevenDays = synthesize({ tombstoneTtlDays: 7 });
+      const variables = (
+        resourceOf(withSevenDays.template, withSevenDays.stack.webhookReceiver.handler) as FunctionResource
+      ).Properties.Environment?.Variables;
+
+      expect(variables?.TOMBSTONE_TTL_DAYS).toBe('7');
     });
 
     it('tells the function the allowed source addresses only when they are given', () => {
-      const withAllowList = synthesize(
-        { allowedSourceIps: ['4.159.114.108', '20.117.190.191'] },
-        { 'aws:cdk:bundling-stacks': [] },
-      );
+      const withAllowList = synthesize({ allowedSourceIps: ['4.159.114.108', '20.117.190.191'] });
+      const variables = (
+        resourceOf(withAllowList.template, withAllowList.stack.webhookReceiver.handler) as FunctionResource
+      ).Properties.Environment?.Variables;
 
-      withAllowList.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: { ALLOWED_SOURCE_IPS: '4.159.114.108,20.117.190.191' } },
-      });
+      expect(variables?.ALLOWED_SOURCE_IPS).toBe('4.159.114.108,20.117.190.191');
+      expect(fn.resource.Properties.Environment?.Variables.ALLOWED_SOURCE_IPS).toBeUndefined();
     });
 
     it('refuses a tombstone lifetime that is not a whole number of days', () => {
-      expect(() => new ConnectionsStack(new App(), 'Bad', { tombstoneTtlDays: 0.5 })).toThrow(
-        /tombstoneTtlDays/,
-      );
+      expect(() => buildStack({ tombstoneTtlDays: 0.5 })).toThrow(/tombstoneTtlDays/);
     });
   });
 
   describe('the HTTP API', () => {
+    const route = own(receiver.route);
+    const target = route.resource.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+    const integrationId = target['Fn::Join'][1][1].Ref;
+    const integration = template.toJSON().Resources[integrationId] as Resource;
+
     it('routes POST /webhooks/codat, unauthenticated but for its signature, to the function with payload format 2.0', () => {
       // The webhook route, and the two IAM-authorized read routes (test/change-events-stack.test.ts).
       template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
-      const integration = onlyResource(template, 'AWS::ApiGatewayV2::Integration', 'ApiPOSTwebhookscodat');
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      expect(route.resource.Properties).toMatchObject({
         ApiId: { Ref: api.id },
         RouteKey: 'POST /webhooks/codat',
         AuthorizationType: 'NONE',
-        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integration.id }]] },
+        Target: { 'Fn::Join': ['', ['integrations/', { Ref: integrationId }]] },
       });
-      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      expect(integration.Properties).toMatchObject({
+        ApiId: { Ref: api.id },
         IntegrationType: 'AWS_PROXY',
         IntegrationUri: { 'Fn::GetAtt': [fn.id, 'Arn'] },
         PayloadFormatVersion: '2.0',
@@ -246,12 +227,12 @@ describe('ConnectionsStack', () => {
     });
 
     it('gives up on the function after 12 seconds, inside the 15 seconds Codat waits', () => {
-      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { TimeoutInMillis: 12_000 });
+      expect(integration.Properties.TimeoutInMillis).toBe(12_000);
     });
 
     it('throttles the default stage to 100 requests a second with bursts of 200', () => {
       template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
-      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      expect(own(receiver.apiStage).resource.Properties).toMatchObject({
         ApiId: { Ref: api.id },
         StageName: '$default',
         AutoDeploy: true,
