@@ -3,136 +3,23 @@
  * function's asset taken from the cloud assembly, and run in a fresh Node.js process (the
  * project's pinned Node 24) with the template's environment, as Lambda runs it. AWS is never
  * called: DynamoDB and Secrets Manager are reached through `AWS_ENDPOINT_URL_*` on loopback.
- * Shared by the bench and the tests; it holds nothing of either.
+ * Shared by the bench and the tests; it holds nothing of either. The synthesis and the
+ * function's asset are in synthesized-function.ts, the Secrets Manager stand-in in
+ * secrets-manager-stand-in.ts (both re-exported here).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { DeployedFunction } from './synthesized-function';
 
-/** The repository's root: cdk.json, and the pinned Node.js under node_modules/.bin. */
+export { startSecretsManagerStandIn } from './secrets-manager-stand-in';
+export { type DeployedFunction, deployedFunction, synthesize } from './synthesized-function';
+
+/** The repository's root: the pinned Node.js is under node_modules/.bin. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The pinned Node.js 24, the Lambda runtime's major version. */
 export const NODE = join(ROOT, 'node_modules', '.bin', 'node');
 const INVOKER = fileURLToPath(new URL('./invoke-bundle.mjs', import.meta.url));
-
-/**
- * Synthesizes what `define` adds to an app with cdk.json's context (as `cdk synth` does) into
- * `outdir`, bundling every function with the local esbuild.
- */
-export function synthesize(outdir: string, define: (app: App) => void): CloudAssembly {
-  const { context } = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
-    context: Record<string, unknown>;
-  };
-  const app = new App({ outdir, context });
-  define(app);
-  return app.synth();
-}
-
-/** One Lambda function of a synthesized stack, as Lambda would be handed it. */
-export interface DeployedFunction {
-  logicalId: string;
-  /** The unzipped asset: the bundle (index.js) and its source map. */
-  assetDir: string;
-  /** The file `handler` is exported from. */
-  entryFile: string;
-  /** The template's `Environment.Variables`; references (`Ref`, `Fn::GetAtt`) left as objects. */
-  environment: Record<string, unknown>;
-  memorySize: number;
-  /** The template's `Timeout`, in seconds: each invocation's deadline, after which Lambda ends it. */
-  timeoutSeconds: number;
-}
-
-/** The function `constructId` (a direct child of the stack) of stack `stackName` in `assembly`. */
-export function deployedFunction(
-  assembly: CloudAssembly,
-  stackName: string,
-  constructId: string,
-): DeployedFunction {
-  const stack = assembly.getStackByName(stackName);
-  const resources = stack.template.Resources as Record<
-    string,
-    { Type: string; Properties: FunctionProperties }
-  >;
-  const own = new RegExp(`^${constructId.replace(/[^A-Za-z0-9]/g, '')}[0-9A-F]{8}$`);
-  const found = Object.entries(resources).filter(
-    ([logicalId, resource]) => resource.Type === 'AWS::Lambda::Function' && own.test(logicalId),
-  );
-  const [entry, ...others] = found;
-  if (!entry || others.length > 0) throw new Error(`${stackName}: no single function ${constructId}`);
-  const [logicalId, { Properties: properties }] = entry;
-  const hash = properties.Code.S3Key.replace(/\.zip$/, '');
-  const manifest = JSON.parse(readFileSync(join(assembly.directory, `${stackName}.assets.json`), 'utf8')) as {
-    files: Record<string, { source: { path: string } }>;
-  };
-  const source = manifest.files[hash]?.source.path;
-  if (!source) throw new Error(`${stackName}: asset ${hash} of ${logicalId} is not in the asset manifest`);
-  const assetDir = join(assembly.directory, source);
-  const [file] = properties.Handler.split('.');
-  // As Lambda's runtime looks for the handler's file: CommonJS, or an ES module.
-  const entryFile = ['.js', '.mjs', '.cjs']
-    .map((extension) => join(assetDir, `${file}${extension}`))
-    .find(existsSync);
-  if (!entryFile) throw new Error(`${stackName}: ${logicalId}'s asset has no ${file}.js, .mjs or .cjs`);
-  return {
-    logicalId,
-    assetDir,
-    entryFile,
-    environment: properties.Environment?.Variables ?? {},
-    memorySize: properties.MemorySize ?? 128,
-    // Lambda's own default when the template sets none.
-    timeoutSeconds: properties.Timeout ?? 3,
-  };
-}
-
-interface FunctionProperties {
-  Code: { S3Key: string };
-  Handler: string;
-  MemorySize?: number;
-  Timeout?: number;
-  Environment?: { Variables?: Record<string, unknown> };
-}
-
-/**
- * A Secrets Manager stand-in on loopback that answers `GetSecretValue` with `secretString`
- * for any secret id, and counts the reads.
- */
-export async function startSecretsManagerStandIn(secretString: string) {
-  let reads = 0;
-  const server = createServer((request, response) => {
-    request.resume();
-    request.on('end', () => {
-      const target = request.headers['x-amz-target'];
-      response.setHeader('content-type', 'application/x-amz-json-1.1');
-      if (target !== 'secretsmanager.GetSecretValue') {
-        response
-          .writeHead(400)
-          .end(JSON.stringify({ __type: 'InvalidRequestException', message: `${target}` }));
-        return;
-      }
-      reads += 1;
-      const arn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stand-in';
-      response.end(
-        JSON.stringify({ ARN: arn, Name: 'stand-in', SecretString: secretString, VersionId: 'v1' }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    reads: () => reads,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 export interface InvokeOptions {
   fn: DeployedFunction;

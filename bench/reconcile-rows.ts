@@ -38,7 +38,17 @@ export function reconcileRows(large: ReconcileFigures, small: ReconcileFigures):
     };
   };
   const wallRatio = large.seconds / small.seconds;
+  const failures = [large, small]
+    .filter((figures) => figures.failure)
+    .map((figures) => ({
+      figure: `reconcile (${count(figures.companies)} companies): the measured walk`,
+      measured: `failed: ${figures.failure}`,
+      ratio: undefined,
+      goal: 'completes',
+      met: false,
+    }));
   return [
+    ...failures,
     ...[large, small].map((figures) => ({
       figure: `reconcile (${account(figures)}, unchanged): API requests`,
       measured: `${figures.apiRequests} / fewest paging allows ${figures.minimumApiRequests}`,
@@ -70,8 +80,8 @@ export function reconcileRows(large: ReconcileFigures, small: ReconcileFigures):
     rss((figures) => figures.walkPeakRssMiB, 'walk of the pages'),
     rss((figures) => figures.sweepPeakRssMiB, 'sweep'),
     {
-      figure: `reconcile: peak RSS at exit (VmHWM) and heap still held after a full collection (${sizes})`,
-      measured: `peak ${large.exitPeakRssMiB} / ${small.exitPeakRssMiB} MiB; held ${large.liveHeapMiB} / ${small.liveHeapMiB} MiB`,
+      figure: `reconcile: peak RSS at exit (VmHWM); peaks of V8's heap (total, used) and outside it (external); heap still held after a full collection (${sizes})`,
+      measured: `RSS ${large.exitPeakRssMiB} / ${small.exitPeakRssMiB} MiB; heap ${large.heapTotalPeakMiB}, ${large.heapUsedPeakMiB} / ${small.heapTotalPeakMiB}, ${small.heapUsedPeakMiB} MiB; external ${large.externalPeakMiB} / ${small.externalPeakMiB} MiB; held ${large.liveHeapMiB} / ${small.liveHeapMiB} MiB`,
       ...reported,
       ratio: large.liveHeapMiB / small.liveHeapMiB,
     },

@@ -42,6 +42,12 @@ export interface ReconcileFigures {
   exitPeakRssMiB: number;
   /** The heap the walk still held at its end, after a full collection: what it keeps. */
   liveHeapMiB: number;
+  /** Peaks sampled inside the walk's process: V8's heap, and the memory outside it. */
+  heapTotalPeakMiB: number;
+  heapUsedPeakMiB: number;
+  externalPeakMiB: number;
+  /** Why the measured walk failed, when it did: the other figures are then NaN. */
+  failure?: string;
 }
 
 interface Run {
@@ -50,6 +56,9 @@ interface Run {
   peaks: Record<string, number>;
   exitPeakRssMiB: number;
   liveHeapMiB: number;
+  heapTotalPeakMiB: number;
+  heapUsedPeakMiB: number;
+  externalPeakMiB: number;
 }
 
 /** Runs `npm run reconcile` (local/reconcile.ts under tsx, in one process) and samples its memory. */
@@ -79,7 +88,12 @@ async function reconcileOnce(
   child.stderr.on('data', (chunk) => (output += chunk));
   const code = await new Promise<number | null>((done) => child.on('close', done));
   const { peaksMiB } = memory.stop();
-  if (code !== 0) throw new Error(`npm run reconcile exited ${code}:\n${output.slice(-2000)}`);
+  if (code !== 0) {
+    const during = Number.isNaN(walkSeconds)
+      ? 'walking the pages'
+      : `in the sweep, ${walkSeconds.toFixed(1)} s in`;
+    throw new Error(`npm run reconcile exited ${code} ${during}:\n${output.slice(-2000)}`);
+  }
   const kib = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(output)?.[1] ?? Number.NaN);
   return {
     seconds: (performance.now() - started) / 1000,
@@ -87,6 +101,9 @@ async function reconcileOnce(
     peaks: peaksMiB,
     exitPeakRssMiB: kib('bench-max-rss-kib') / 1024,
     liveHeapMiB: kib('bench-live-heap-kib') / 1024,
+    heapTotalPeakMiB: kib('bench-peak-heap-total-kib') / 1024,
+    heapUsedPeakMiB: kib('bench-peak-heap-used-kib') / 1024,
+    externalPeakMiB: kib('bench-peak-external-kib') / 1024,
   } satisfies Run;
 }
 
@@ -125,9 +142,30 @@ export async function measureReconcile(
       DYNAMODB_ENDPOINT: proxy.endpoint,
       TABLE_NAME: tableName,
     };
-    const run = await reconcileOnce(env, (listen) => {
-      proxy.onOperation = listen;
-    });
+    let run: Run;
+    let failure: string | undefined;
+    try {
+      run = await reconcileOnce(env, (listen) => {
+        proxy.onOperation = listen;
+      });
+    } catch (error) {
+      // Reported as a row that is not met, so that one failed walk does not lose the whole table.
+      failure = (error instanceof Error ? error.message : String(error))
+        .split('\n')
+        .filter((line) => /failed|exited/.test(line))
+        .join(' ');
+      const none = Number.NaN;
+      run = {
+        seconds: none,
+        walkSeconds: none,
+        peaks: {},
+        exitPeakRssMiB: none,
+        liveHeapMiB: none,
+        heapTotalPeakMiB: none,
+        heapUsedPeakMiB: none,
+        externalPeakMiB: none,
+      };
+    }
     const tally = proxy.tally;
     return {
       companies,
@@ -144,6 +182,10 @@ export async function measureReconcile(
       sweepPeakRssMiB: tenth(run.peaks.sweep ?? Number.NaN),
       exitPeakRssMiB: tenth(run.exitPeakRssMiB),
       liveHeapMiB: tenth(run.liveHeapMiB),
+      heapTotalPeakMiB: tenth(run.heapTotalPeakMiB),
+      heapUsedPeakMiB: tenth(run.heapUsedPeakMiB),
+      externalPeakMiB: tenth(run.externalPeakMiB),
+      ...(failure ? { failure } : {}),
     };
   } finally {
     client.destroy();
