@@ -9,12 +9,14 @@
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { ConnectionChange } from '../src/connection/store';
 import { newImageOf } from '../src/connection/stored-item';
-import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import {
+  DEFAULT_LAG_ALLOWANCE_MS,
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  DEFAULT_TOMBSTONE_TTL_DAYS,
+} from '../src/defaults';
 import { CodatApi } from '../src/reconcile/codat-api';
 import { InMemoryWalkJournal } from '../src/reconcile/journal';
 import { newProgress } from '../src/reconcile/progress';
-import { DEFAULT_RECONCILE_PAGE_SIZE } from '../src/reconcile/run-walk';
-import { DEFAULT_LAG_ALLOWANCE_MS } from '../src/reconcile/snapshot';
 import { walkPages } from '../src/reconcile/walk';
 
 /** BatchWriteItem's limit. */

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureConnectionTable } from '../local/embedded-dynamodb';
 import { startFakeCodatApi } from '../local/fake-codat-api/server';
-import { AWS_REQUEST_HANDLER, createDynamoDbClient } from '../src/connection/dynamodb-store';
-import { DEFAULT_RECONCILE_PAGE_SIZE } from '../src/reconcile/run-walk';
+import { CLIENT_POLICIES, createDynamoDbClient } from '../src/aws/clients';
+import { DEFAULT_RECONCILE_PAGE_SIZE } from '../src/defaults';
 import { NODE } from './deployed-bundle';
 import { type ProxyTally, startDynamoDbProxy, sumOf, WRITE_OPERATIONS } from './dynamodb-proxy';
 import { seedByBatches } from './reconcile-seed';
@@ -123,7 +123,7 @@ export async function measureReconcile(
     endpoint: database.endpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestHandler: { ...AWS_REQUEST_HANDLER, requestTimeout: 30_000 },
+    requestHandler: { ...CLIENT_POLICIES.dynamoDb.requestHandler, requestTimeout: 30_000 },
   });
   try {
     await ensureConnectionTable(client, tableName);
