@@ -13,11 +13,12 @@ import { measureLatency } from './latency';
 import { measureReconcile } from './reconcile';
 import { measureThroughput } from './throughput';
 
-/** Every figure by name; `argument` is the reconciler's number of companies. */
+/** Every figure by name; `argument` is latency's database, or the reconciler's number of companies. */
 const FIGURES = {
   bundles: () => measureBundles(),
   calls: () => measureCalls(),
-  latency: () => measureLatency(),
+  latency: (argument?: string) =>
+    measureLatency(argument === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite'),
   breakdown: () => measureBreakdown(),
   throughput: () => measureThroughput(),
   reconcile: (argument?: string) => measureReconcile(Number(argument)),

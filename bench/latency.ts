@@ -1,11 +1,14 @@
 /**
- * Per-delivery cost in process: the receiver as Lambda runs it (Powertools Logger at info and
- * the EMF metrics, their output discarded) against a bare UpdateItem of the same kind of item,
- * on the same embedded database, interleaved so that both see the same machine.
+ * Per-delivery cost: the receiver as Lambda runs it (Powertools Logger at info and the EMF
+ * metrics, their output discarded) against a bare UpdateItem of the same kind of item, on the
+ * same database, interleaved so that both see the same machine. Two databases: dynalite in this
+ * process (a floor of about a millisecond, with no network), and AWS's DynamoDB Local in a JVM of
+ * its own over loopback HTTP, the floor that a write in AWS has: a round trip to another process.
  */
 import { randomUUID } from 'node:crypto';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { localDynamoDbClient } from '../local/dynamodb-client';
+import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
 import { lambdaContext } from '../local/lambda-context';
 import { buildUpdate } from '../src/connection/connection-update';
@@ -21,8 +24,12 @@ export const LATENCY_WARMUP_PAIRS = 300;
 /** Rounds of the three variants measured. */
 export const LATENCY_PAIRS = 2_000;
 
+/** The database both sides write to: dynalite in this process, or DynamoDB Local over loopback. */
+export type LatencyEngine = 'dynalite' | 'dynamodb-local';
+
 /** The latency figures, in milliseconds, and the answers the handler gave. */
 export interface LatencyFigures {
+  engine: LatencyEngine;
   pairs: number;
   handlerP50Ms: number;
   handlerP99Ms: number;
@@ -41,8 +48,8 @@ export interface LatencyFigures {
  * Times the handler, a bare UpdateItem and the store's write alone (for attribution), one
  * after the other in every round; signing and building the items stay outside the timing.
  */
-export async function measureLatency(): Promise<LatencyFigures> {
-  const database = await startEmbeddedDynamoDb();
+export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promise<LatencyFigures> {
+  const database = engine === 'dynalite' ? await startEmbeddedDynamoDb() : await startDynamoDbLocal();
   const client = localDynamoDbClient(database.endpoint);
   const tableName = `bench-${randomUUID()}`;
   await ensureConnectionTable(client, tableName);
@@ -114,6 +121,7 @@ export async function measureLatency(): Promise<LatencyFigures> {
   client.destroy();
   await database.close();
   return {
+    engine,
     pairs: LATENCY_PAIRS,
     handlerP50Ms: percentile(handlerMs, 50),
     handlerP99Ms: percentile(handlerMs, 99),

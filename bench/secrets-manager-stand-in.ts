@@ -1,3 +1,7 @@
+/**
+ * A Secrets Manager on loopback for the functions run as deployed: enough of `GetSecretValue`
+ * for the receiver and the bench's bare function that reads a secret.
+ */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

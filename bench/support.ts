@@ -81,13 +81,18 @@ export function changeOf(event: unknown): ConnectionChange {
 
 /**
  * Runs `work` with stdout and stderr discarded: what Powertools and the EMF metrics write is
- * built and written (the cost is measured), but the bench's own output stays readable.
+ * built and written (the cost is measured), but the bench's own output stays readable. The
+ * bytes written are added to `written.bytes`, for a figure that measures them.
  */
-export async function discardingOutput<T>(work: () => Promise<T>): Promise<T> {
+export async function discardingOutput<T>(work: () => Promise<T>, written = { bytes: 0 }): Promise<T> {
   const { stdout, stderr } = process;
   const writes = [stdout.write, stderr.write] as const;
-  stdout.write = (() => true) as typeof stdout.write;
-  stderr.write = (() => true) as typeof stderr.write;
+  const discard = ((chunk: string | Uint8Array) => {
+    written.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    return true;
+  }) as typeof stdout.write;
+  stdout.write = discard;
+  stderr.write = discard;
   try {
     return await work();
   } finally {
