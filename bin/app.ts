@@ -22,6 +22,7 @@ new ConnectionsStack(app, stackNameOf(stage), {
   // Checked by the stack, which reads 'off' as no schedule.
   reconcileSchedule: context('reconcileSchedule') as string | undefined,
   // Checked by the stack, as above.
+  historyDays: context('historyDays') as number | undefined,
   changeEvents: {
     archiveDays: context('eventArchiveDays') as number | undefined,
     notifyEmail: context('notifyEmail') as string | undefined,

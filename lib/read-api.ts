@@ -6,7 +6,9 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { type IWidget, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { HISTORY_ROUTE } from '../src/http/read-history';
 import { graph, SUM_PER_5_MINUTES } from './dashboard-parts';
+import type { History } from './history';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
 
@@ -16,12 +18,15 @@ export interface ReadApiProps {
   /** The stack's HTTP API: the read routes sit beside the webhook route. */
   readonly api: HttpApi;
   readonly table: ITable;
+  /** The connection history: the history route reads it (Query only). */
+  readonly history: History;
 }
 
 /** The read routes, as the local server declares them. */
 export const READ_ROUTES = [
   '/companies/{companyId}/connections',
   '/companies/{companyId}/connections/{connectionId}',
+  HISTORY_ROUTE,
 ];
 
 /**
@@ -40,11 +45,12 @@ export class ReadApi extends Construct {
     this.reader = new NodeFunction(this, 'ReadConnections', {
       entry: fileURLToPath(new URL('../functions/read-connections.ts', import.meta.url)),
       description:
-        'Codat connections: GET /companies/{companyId}/connections[/{connectionId}], IAM authorized',
+        'Codat connections: GET /companies/{companyId}/connections[/{connectionId}[/history]], IAM authorized',
       environment: { STAGE: stage, LOG_LEVEL: settings.logLevel },
       logRetention: settings.logRetention,
       logRemovalPolicy: settings.removalPolicy,
     }).useTable(props.table, 'TABLE_NAME', ['dynamodb:GetItem', 'dynamodb:Query']);
+    props.history.use(this.reader, ['dynamodb:Query']);
 
     const integration = new HttpLambdaIntegration('ReadConnectionsIntegration', this.reader, {
       timeout: Duration.seconds(10),
