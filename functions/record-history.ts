@@ -1,4 +1,4 @@
-import { createDynamoDbClient } from '../src/connection/dynamodb-store';
+import { createDynamoDbClient } from '../src/aws/clients';
 import { DynamoDbHistoryStore } from '../src/history/dynamodb-history-store';
 import { createHistoryHandler } from '../src/history/history-handler';
 import { readHistoryWriterConfig } from '../src/history/writer-config';
