@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
-import { type HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type HttpApi, HttpMethod, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { type IWidget, Stats } from 'aws-cdk-lib/aws-cloudwatch';
@@ -30,12 +30,15 @@ export const READ_ROUTES = [
 ];
 
 /**
- * `GET /companies/{companyId}/connections[/{connectionId}]` on the webhook's HTTP API, for other
- * services of the account: AWS_IAM authorized (a caller needs `execute-api:Invoke` on the
- * route), served by a function of its own that may only GetItem and Query the table.
+ * `GET /companies/{companyId}/connections[/{connectionId}[/history]]` on the webhook's HTTP API,
+ * for other services of the account: AWS_IAM authorized (a caller needs `execute-api:Invoke` on
+ * the route), served by a function of its own that may only GetItem and Query the Connection
+ * table, and Query the history table.
  */
 export class ReadApi extends Construct {
   readonly reader: NodeFunction;
+  /** Each route of `READ_ROUTES`, by its path. */
+  readonly routes: Readonly<Record<string, HttpRoute>>;
   /** The read function's charts, for the stack's dashboard. */
   readonly dashboardRows: IWidget[][];
 
@@ -56,9 +59,12 @@ export class ReadApi extends Construct {
       timeout: Duration.seconds(10),
     });
     const authorizer = new HttpIamAuthorizer();
-    for (const path of READ_ROUTES) {
-      props.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
-    }
+    this.routes = Object.fromEntries(
+      READ_ROUTES.map((path) => {
+        const [route] = props.api.addRoutes({ path, methods: [HttpMethod.GET], integration, authorizer });
+        return [path, route as HttpRoute];
+      }),
+    );
 
     const sum = SUM_PER_5_MINUTES;
     const { period } = sum;
