@@ -22,6 +22,25 @@ function idsProblem(companyId: string | undefined, connectionId: string | undefi
   return undefined;
 }
 
+/** The parameters the route takes; any other is refused, as the other read routes refuse one. */
+const PARAMETERS: ReadonlySet<string> = new Set(['since', 'cursor', 'limit']);
+
+/**
+ * The query string as sent (`rawQueryString`: API Gateway and the local server both give it),
+ * each parameter at most once. Not `queryStringParameters`: the local server sets none, and
+ * API Gateway joins a repeated parameter with commas, which would read as another value.
+ */
+function queryOf(rawQueryString: string | undefined): Record<string, string> {
+  const query = new URLSearchParams(rawQueryString ?? '');
+  const parameters: Record<string, string> = {};
+  for (const [name, value] of query) {
+    if (!PARAMETERS.has(name)) throw new InvalidQueryParameterError(name, 'is not a parameter of this route');
+    if (name in parameters) throw new InvalidQueryParameterError(name, 'must be given at most once');
+    parameters[name] = value;
+  }
+  return parameters;
+}
+
 /**
  * `GET /companies/{companyId}/connections/{connectionId}/history?since=&cursor=&limit=`: one
  * connection's history newest first, a page at a time, with the time spent in each status over
@@ -37,7 +56,7 @@ export function createHistoryReader(reader: HistoryReader, now: () => Date = () 
       return { response: json(400, { error: 'invalid request', reason: problem }) };
     }
     try {
-      const query = parseHistoryQuery(event.queryStringParameters);
+      const query = parseHistoryQuery(queryOf(event.rawQueryString));
       const page = await reader.connectionHistory(companyId, connectionId, query);
       // The first page's newest status lasts until now; a later page's until the change above it.
       const timeInStatus = statusDurations(page.items, page.newerChangeAt ?? now());
