@@ -21,6 +21,8 @@ new ConnectionsStack(app, stackNameOf(stage), {
   allowedSourceIps: allowedSourceIpsFromContext(context('allowedSourceIps')),
   // Checked by the stack, which reads 'off' as no schedule.
   reconcileSchedule: context('reconcileSchedule') as string | undefined,
+  // Checked by the stack (lib/context.ts historyDaysFromContext).
+  historyDays: context('historyDays') as number | undefined,
   // Checked by the stack, as above.
   changeEvents: {
     archiveDays: context('eventArchiveDays') as number | undefined,

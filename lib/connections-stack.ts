@@ -2,15 +2,17 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, StreamViewType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import { CONNECTION_TABLE } from '../src/connection/table';
-import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import { DEFAULT_HISTORY_DAYS, DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
 import { ChangeEvents, type ChangeEventsProps } from './change-events';
 import {
   alarmEmailFromContext,
   allowedSourceIpsFromContext,
+  historyDaysFromContext,
   noDeliveriesAlarmMinutesFromContext,
   reconcileScheduleFromContext,
   stageFromContext,
 } from './context';
+import { History } from './history';
 import { Monitoring } from './monitoring';
 import { ReadApi } from './read-api';
 import { Reconciler } from './reconciler';
@@ -60,6 +62,12 @@ export interface ConnectionsStackProps extends StackProps {
 
   /** The change events' `archiveDays` (default 90) and `notifyEmail` (default none). */
   readonly changeEvents?: Pick<ChangeEventsProps, 'archiveDays' | 'notifyEmail'>;
+
+  /**
+   * Days a connection's history item is kept before DynamoDB TTL removes it.
+   * @default 400
+   */
+  readonly historyDays?: number;
 }
 
 /**
@@ -75,6 +83,7 @@ export class ConnectionsStack extends Stack {
   readonly readApi: ReadApi;
   readonly changeEvents: ChangeEvents;
   readonly reconciler: Reconciler;
+  readonly history: History;
 
   constructor(scope: Construct, id: string, props: ConnectionsStackProps = {}) {
     super(scope, id, props);
@@ -124,7 +133,9 @@ export class ConnectionsStack extends Stack {
     });
     const alarmTopic = this.monitoring.topic;
 
-    this.readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table });
+    const historyDays = historyDaysFromContext(props.historyDays) ?? DEFAULT_HISTORY_DAYS;
+    this.history = new History(this, 'History', { stage, settings, table, alarmTopic, historyDays });
+    this.readApi = new ReadApi(this, 'ReadApi', { stage, settings, api, table, history: this.history });
     const events = { stage, settings, table, alarmTopic, ...props.changeEvents };
     this.changeEvents = new ChangeEvents(this, 'ChangeEvents', events);
     this.reconciler = new Reconciler(this, 'Reconciler', {
@@ -139,6 +150,7 @@ export class ConnectionsStack extends Stack {
     this.monitoring.addSection('Change events', this.changeEvents.dashboardRows, this.changeEvents.alarms);
     this.monitoring.addSection('Reconciler', this.reconciler.dashboardRows, this.reconciler.alarms);
     this.monitoring.addSection('Read API', this.readApi.dashboardRows);
+    this.monitoring.addSection('Connection history', this.history.dashboardRows, this.history.alarms);
 
     new CfnOutput(this, 'TableName', {
       value: table.tableName,

@@ -141,3 +141,9 @@ export function eventArchiveDaysFromContext(value: unknown): number | undefined 
   if (value === undefined || value === '') return undefined;
   return wholeDays('eventArchiveDays', value, 'Pass -c eventArchiveDays=365.');
 }
+
+/** Reads the optional `historyDays` context value: days a connection's history item is kept. */
+export function historyDaysFromContext(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  return wholeDays('historyDays', value, 'Pass -c historyDays=400.');
+}

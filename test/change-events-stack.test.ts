@@ -29,7 +29,11 @@ describe('the change events in the stack', () => {
   });
 
   it('feeds the stream to the publisher in order, with partial failures, bisection, bounded retries and a failure queue', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The publisher's and the history writer's (test/history-stack.test.ts), both on this stream.
+    const onStream = template.findResources('AWS::Lambda::EventSourceMapping', {
+      Properties: { EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] } },
+    });
+    expect(Object.keys(onStream)).toHaveLength(2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [table, 'StreamArn'] },
       FunctionName: { Ref: publisher },
@@ -146,8 +150,10 @@ describe('the change events in the stack', () => {
 describe('the read API in the stack', () => {
   const { stack, template } = synthesizeStack();
   const table = logicalIdOf(stack.table);
+  const history = logicalIdOf(stack.history.table);
   const reader = logicalIdOf(stack.readApi.reader);
 
+  // The history route's own tests are in test/history-stack.test.ts.
   it.each([
     'GET /companies/{companyId}/connections',
     'GET /companies/{companyId}/connections/{connectionId}',
@@ -162,13 +168,14 @@ describe('the read API in the stack', () => {
     });
   });
 
-  it('lets the read function GetItem and Query the table, and do nothing else with it', () => {
+  it('lets the read function GetItem and Query the table and Query the history, and do nothing else with them', () => {
     expect(grantsOf(template, 'ReadApiReadConnections')).toEqual([
       {
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:Query'],
         Resource: [{ 'Fn::GetAtt': [table, 'Arn'] }],
       },
+      { Effect: 'Allow', Action: 'dynamodb:Query', Resource: { 'Fn::GetAtt': [history, 'Arn'] } },
     ]);
   });
 });

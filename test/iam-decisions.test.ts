@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   BatchWriteItemCommand,
+  CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
   QueryCommand,
@@ -16,11 +17,14 @@ import { apiGatewayEvent } from '../local/api-gateway-event';
 import { ensureConnectionTable, ensureTable } from '../local/embedded-dynamodb';
 import { type FakeCodatApi, startFakeCodatApi } from '../local/fake-codat-api/server';
 import { sampleCompanyEvent, sampleEvent } from '../local/sample-events';
+import { historyTableInput } from '../src/history/history-table';
+import { HISTORY_ROUTE } from '../src/http/read-history';
 import { JOURNAL_TABLE } from '../src/reconcile/journal-table';
 import { type AwsCall, type AwsCallRecorder, recordAwsCalls } from './support/aws-calls';
 import { STACK_FUNCTIONS, type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
 import { type EmbeddedTable, startTable } from './support/embedded-table';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
+import { linkedDeauthorizedLinkedThenWalk, recordsOf } from './support/history';
 import {
   ACCOUNT,
   decide,
@@ -59,6 +63,17 @@ interface Scenario {
 /** The distinct actions of `calls`, sorted. */
 const actionsOf = (calls: readonly AwsCall[]) => [...new Set(calls.map((call) => call.action))].sort();
 
+/** A GET of the history route, as the HTTP API hands it to the function. */
+function historyEvent(companyId: string, connectionId: string, rawQueryString = '') {
+  return apiGatewayEvent({
+    method: 'GET',
+    path: `/companies/${companyId}/connections/${connectionId}/history`,
+    route: HISTORY_ROUTE,
+    pathParameters: { companyId, connectionId },
+    rawQueryString,
+  });
+}
+
 /** A GET of the read API, as the HTTP API hands it to the function. */
 function readEvent(companyId: string, connectionId?: string) {
   const one = connectionId !== undefined;
@@ -76,6 +91,7 @@ let recorder: AwsCallRecorder;
 let receiverTable: EmbeddedTable;
 let reconcileTableName: string;
 let journalTableName: string;
+let historyTableName: string;
 let codat: FakeCodatApi;
 const scenarios = new Map<string, Scenario>();
 const closers: (() => Promise<void>)[] = [];
@@ -111,6 +127,9 @@ const RECEIVER_COMPANY_DELETED = 'ReceiveWebhook: company.deleted tombstones the
 const READ_ONE = 'ReadApi/ReadConnections: GET one connection';
 const READ_LIST = 'ReadApi/ReadConnections: GET a company’s connections';
 const PUBLISHER = 'ChangeEvents/PublishChanges: a MODIFY record from Linked to Deauthorized';
+const HISTORY_WRITER =
+  'History/RecordHistory: a stream batch of Linked, Deauthorized, Linked and a walk’s Unlinked';
+const READ_HISTORY = 'ReadApi/ReadConnections: GET a connection’s history, two pages';
 const CHECK_ENDPOINT = 'Reconciler/CheckWebhookEndpoint: GET /webhooks for this stack’s endpoint';
 const BACKFILL_PAGES = 'Reconciler/ReconcilePages: a backfill walk over several pages into an empty table';
 const BACKFILL_SWEEP = 'Reconciler/ReconcileSweep: the sweep after the backfill, nothing to delete';
@@ -131,6 +150,9 @@ beforeAll(async () => {
   journalTableName = `journal-${randomUUID()}`;
   await ensureConnectionTable(receiverTable.client, reconcileTableName);
   await ensureTable(receiverTable.client, journalTableName, { ...JOURNAL_TABLE, sortKeyType: 'N' });
+  // The history table, in the same database.
+  historyTableName = `history-${randomUUID()}`;
+  await receiverTable.client.send(new CreateTableCommand(historyTableInput(historyTableName)));
 
   const secret = testSecret();
   const signing = await startSecretsManagerStandIn(secret);
@@ -170,7 +192,7 @@ beforeAll(async () => {
       receiverResolve,
     );
     const reader = stack.fn('ReadApi/ReadConnections');
-    const readResolve = { TABLE_NAME: receiverTable.tableName };
+    const readResolve = { TABLE_NAME: receiverTable.tableName, HISTORY_TABLE_NAME: historyTableName };
     await run(READ_ONE, reader, [readEvent(companyId, connectionId)], readResolve);
     await run(READ_LIST, reader, [readEvent(companyId)], readResolve);
     const deleted = sampleCompanyEvent({ eventType: 'company.deleted', companyId });
@@ -187,6 +209,30 @@ beforeAll(async () => {
   const publishing = run(PUBLISHER, stack.fn('ChangeEvents/PublishChanges'), [streamEvent(deauthorizing)], {
     EVENT_BUS_NAME,
   });
+
+  // The history writer on a stream batch, then the read function over what it wrote.
+  const historyIds = { companyId: randomUUID(), connectionId: randomUUID() };
+  const recording = async () => {
+    const batch = streamEvent(...recordsOf(linkedDeauthorizedLinkedThenWalk(historyIds)));
+    const historyResolve = { HISTORY_TABLE_NAME: historyTableName };
+    await run(HISTORY_WRITER, stack.fn('History/RecordHistory'), [batch], historyResolve);
+    const reader = stack.fn('ReadApi/ReadConnections');
+    const readResolve = { TABLE_NAME: receiverTable.tableName, HISTORY_TABLE_NAME: historyTableName };
+    const { invocations } = await run(
+      READ_HISTORY,
+      reader,
+      [historyEvent(historyIds.companyId, historyIds.connectionId, 'limit=2')],
+      readResolve,
+    );
+    const { nextCursor } = JSON.parse(invocations[0]?.response?.body ?? '{}') as { nextCursor?: string };
+    const next = `limit=2&cursor=${nextCursor ?? ''}`;
+    await run(
+      READ_HISTORY,
+      reader,
+      [historyEvent(historyIds.companyId, historyIds.connectionId, next)],
+      readResolve,
+    );
+  };
 
   // The reconciler's three functions, invoked directly as the state machine would, over the
   // fake Codat API. Its address and a small page size are the only variables the template
@@ -227,7 +273,7 @@ beforeAll(async () => {
     goneCase.company = { companyId: gone.id, connectionId: gone.dataConnections[0]?.id ?? '' };
     await walk(GONE_PAGES, GONE_SWEEP);
   };
-  await Promise.all([receiving(), publishing, reconciling()]);
+  await Promise.all([receiving(), publishing, recording(), reconciling()]);
   // Ten cold processes and a bundled synth: alone it takes under a minute, but a whole
   // `npm test` on two cores has taken it past two.
 }, 300_000);
@@ -319,6 +365,32 @@ describe('the calls each bundle makes, as IAM decides them', () => {
         resource: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${EVENT_BUS_NAME}`,
       },
     ]);
+    await expectAllowed(template, calls);
+  });
+
+  it('allows every call the history writer makes to put a stream batch’s items, one PutItem each', async () => {
+    const { runs, calls } = scenario(HISTORY_WRITER);
+
+    expect(runs[0]?.invocations[0]?.response).toEqual({ batchItemFailures: [] });
+    expect(calls.map(({ action, resource }) => ({ action, resource }))).toEqual(
+      Array(4).fill({ action: 'dynamodb:PutItem', resource: tableArn(historyTableName) }),
+    );
+    await expectAllowed(template, calls);
+  });
+
+  it('allows every call the read function makes to read a connection’s history page by page', async () => {
+    const { runs, calls } = scenario(READ_HISTORY);
+    const pages = runs.map((each) => JSON.parse(each.invocations[0]?.response?.body ?? '{}'));
+
+    expect(runs.map((each) => each.invocations[0]?.response?.statusCode)).toEqual([200, 200]);
+    expect(pages.map((page) => page.changes.map((change: { status: string }) => change.status))).toEqual([
+      ['Unlinked', 'Linked'],
+      ['Deauthorized', 'Linked'],
+    ]);
+    // The table itself: no history read goes to the byCompany index.
+    expect(calls.map(({ action, resource }) => ({ action, resource }))).toEqual(
+      Array(2).fill({ action: 'dynamodb:Query', resource: tableArn(historyTableName) }),
+    );
     await expectAllowed(template, calls);
   });
 
@@ -587,20 +659,89 @@ describe('the principals that are not functions, as AWS evaluates them', () => {
     }
   });
 
-  it('lets the stream mapping read the table’s stream and send a failed batch’s place to the failure queue', async () => {
-    const calls = streamMappingCalls(resolver());
+  it('lets each stream mapping read the table’s stream and send a failed batch’s place to its failure queue', async () => {
+    const r = resolver();
+    const calls = streamMappingCalls(r);
+    const consumers = ['ChangeEvents/PublishChanges', 'History/RecordHistory'];
 
-    expect(calls.map((call) => call.action)).toEqual([
-      'dynamodb:DescribeStream',
-      'dynamodb:GetRecords',
-      'dynamodb:GetShardIterator',
-      'dynamodb:ListStreams',
-      'sqs:SendMessage',
-    ]);
-    expect(new Set(calls.map((call) => call.caller))).toEqual(
-      new Set([stack.fn('ChangeEvents/PublishChanges').logicalId]),
+    expect(
+      consumers.map((path) => ({
+        path,
+        actions: calls.filter((call) => call.caller === stack.fn(path).logicalId).map((call) => call.action),
+      })),
+    ).toEqual(
+      consumers.map((path) => ({
+        path,
+        actions: [
+          'dynamodb:DescribeStream',
+          'dynamodb:GetRecords',
+          'dynamodb:GetShardIterator',
+          'dynamodb:ListStreams',
+          'sqs:SendMessage',
+        ],
+      })),
     );
+    expect(calls).toHaveLength(2 * 5);
+    // Each to its own queue.
+    const queues = calls.filter((call) => call.action === 'sqs:SendMessage').map((call) => call.resource);
+    expect(new Set(queues).size).toBe(2);
     await expectAllowed(template, calls);
+  });
+
+  it('lets the history writer only put history items, and the read function only query them', async () => {
+    const r = resolver();
+    const history = r.getAtt(
+      (stack.fn('History/RecordHistory').environment.HISTORY_TABLE_NAME as { Ref: string }).Ref,
+      'Arn',
+    );
+    const connections = r.getAtt(
+      (stack.fn('ReadApi/ReadConnections').environment.TABLE_NAME as { Ref: string }).Ref,
+      'Arn',
+    );
+    const roleOf = (path: string) => r.functionRole(stack.fn(path).logicalId);
+    const asked = [
+      ['History/RecordHistory', 'dynamodb:PutItem', history],
+      ['History/RecordHistory', 'dynamodb:Query', history],
+      ['History/RecordHistory', 'dynamodb:GetItem', history],
+      ['History/RecordHistory', 'dynamodb:UpdateItem', history],
+      ['History/RecordHistory', 'dynamodb:DeleteItem', history],
+      ['History/RecordHistory', 'dynamodb:BatchWriteItem', history],
+      ['History/RecordHistory', 'dynamodb:Scan', history],
+      ['History/RecordHistory', 'dynamodb:PutItem', connections],
+      ['History/RecordHistory', 'dynamodb:UpdateItem', connections],
+      ['History/RecordHistory', 'dynamodb:DeleteItem', connections],
+      ['History/RecordHistory', 'dynamodb:BatchWriteItem', connections],
+      ['History/RecordHistory', 'dynamodb:GetItem', connections],
+      ['ReadApi/ReadConnections', 'dynamodb:Query', history],
+      ['ReadApi/ReadConnections', 'dynamodb:Query', `${history}/index/byCompany`],
+      ['ReadApi/ReadConnections', 'dynamodb:PutItem', history],
+      ['ReadApi/ReadConnections', 'dynamodb:UpdateItem', history],
+      ['ReadApi/ReadConnections', 'dynamodb:DeleteItem', history],
+      ['ReadApi/ReadConnections', 'dynamodb:BatchWriteItem', history],
+      ['ReadApi/ReadConnections', 'dynamodb:Scan', history],
+    ] as const;
+    const decisions = [];
+    for (const [path, action, resource] of asked) {
+      const decision = await decide(template, { principal: { role: roleOf(path) }, action, resource });
+      decisions.push(`${path} ${action} on ${resource.split(':table/')[1]}: ${decision.result}`);
+    }
+
+    const [historyName, connectionsName] = [history, connections].map((arn) => arn.split(':table/')[1]);
+    expect(decisions).toEqual([
+      `History/RecordHistory dynamodb:PutItem on ${historyName}: Allowed`,
+      ...['Query', 'GetItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'Scan'].map(
+        (action) => `History/RecordHistory dynamodb:${action} on ${historyName}: ImplicitlyDenied`,
+      ),
+      ...['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'GetItem'].map(
+        (action) => `History/RecordHistory dynamodb:${action} on ${connectionsName}: ImplicitlyDenied`,
+      ),
+      `ReadApi/ReadConnections dynamodb:Query on ${historyName}: Allowed`,
+      // No route reads a company's history yet: the index is not granted.
+      `ReadApi/ReadConnections dynamodb:Query on ${historyName}/index/byCompany: ImplicitlyDenied`,
+      ...['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'Scan'].map(
+        (action) => `ReadApi/ReadConnections dynamodb:${action} on ${historyName}: ImplicitlyDenied`,
+      ),
+    ]);
   });
 
   it('lets Lambda write each function’s logs to its own log group with the function’s role', async () => {
@@ -635,7 +776,11 @@ describe('the principals that are not functions, as AWS evaluates them', () => {
         )
       ).result,
     ).toBe('Allowed');
+    expect((await invoke('ReadApi/ReadConnections', route('GET', HISTORY_ROUTE))).result).toBe('Allowed');
     expect((await invoke('ReceiveWebhook', route('GET', '/companies/{companyId}/connections'))).result).toBe(
+      'ImplicitlyDenied',
+    );
+    expect((await invoke('History/RecordHistory', route('GET', HISTORY_ROUTE))).result).toBe(
       'ImplicitlyDenied',
     );
   });
@@ -804,6 +949,11 @@ describe('the grants no recorded call uses', () => {
       'ChangeEvents/PublishChanges': [
         { action: 'sqs:GetQueueAttributes', resource: 'ChangeEventsPublishFailures' },
         { action: 'sqs:GetQueueUrl', resource: 'ChangeEventsPublishFailures' },
+      ],
+      // The same of its SqsDlq; its one DynamoDB grant, PutItem on the history table, is used.
+      'History/RecordHistory': [
+        { action: 'sqs:GetQueueAttributes', resource: 'HistoryRecordFailures' },
+        { action: 'sqs:GetQueueUrl', resource: 'HistoryRecordFailures' },
       ],
       'Reconciler/ReconcilePages': [],
       'Reconciler/ReconcileSweep': [],

@@ -52,6 +52,8 @@ describe('the alarms', () => {
       'ChangeEventsFailed',
       'FunctionErrors',
       'FunctionThrottles',
+      'HistoryBehind',
+      'HistoryFailed',
       'ReconcileFailed',
       'ServerErrors',
       'TableWriteErrors',
@@ -123,6 +125,8 @@ describe('the alarms', () => {
       WebhookEndpointDisabled: 1,
       ChangeEventsFailed: 1,
       ChangeEventsBehind: 15 * 60_000,
+      HistoryFailed: 1,
+      HistoryBehind: 15 * 60_000,
     });
     expect(thresholds(devAlarms)).toEqual({
       ServerErrors: 5,
@@ -136,6 +140,8 @@ describe('the alarms', () => {
       WebhookEndpointDisabled: 1,
       ChangeEventsFailed: 1,
       ChangeEventsBehind: 15 * 60_000,
+      HistoryFailed: 1,
+      HistoryBehind: 15 * 60_000,
     });
   });
 
@@ -212,7 +218,13 @@ describe('the dashboard', () => {
   });
 
   it('gives each part of the stack a section, headed by its name', () => {
-    expect(headings(widgets)).toEqual(['Webhook receiver', 'Change events', 'Reconciler', 'Read API']);
+    expect(headings(widgets)).toEqual([
+      'Webhook receiver',
+      'Change events',
+      'Reconciler',
+      'Read API',
+      'Connection history',
+    ]);
   });
 
   it('charts the receiver in a section of its own', () => {
@@ -352,9 +364,9 @@ describe('the stages', () => {
       );
 
     // The receiver, the API access logs, the three reconciler functions and its state machine,
-    // the read function and the change-event publisher.
-    expect(retention(devTemplate)).toEqual(Array(8).fill(14));
-    expect(retention(prodTemplate)).toEqual(Array(8).fill(365));
+    // the read function, the change-event publisher and the history writer.
+    expect(retention(devTemplate)).toEqual(Array(9).fill(14));
+    expect(retention(prodTemplate)).toEqual(Array(9).fill(365));
   });
 
   it('keep the log groups of prod when the stack goes, and let those of dev go with it', () => {

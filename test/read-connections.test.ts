@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import type { StoredConnection } from '../src/connection/store';
 import { StorageUnavailableError } from '../src/errors';
+import { DynamoDbHistoryStore } from '../src/history/dynamodb-history-store';
+import { historyTableInput } from '../src/history/history-table';
+import { recordHistory } from '../src/history/record-history';
 import { createConnectionReader } from '../src/http/read-connections';
+import { HISTORY_ROUTE } from '../src/http/read-history';
 import { changeOf } from './support/changes';
 import { type EmbeddedTable, ENGINES, startTable } from './support/engines';
+import { linkedDeauthorizedLinkedThenWalk, recordsOf } from './support/history';
 import { type CapturedOutput, captureOutput } from './support/logs';
 
 /** A GET as the HTTP API hands it to the function, route and path parameters resolved. */
@@ -145,13 +151,17 @@ describe('the read function, as Lambda runs it', () => {
   const environment = { ...process.env };
   let table: EmbeddedTable;
   let output: CapturedOutput;
+  const historyTableName = `history-${randomUUID()}`;
 
   beforeAll(async () => {
     table = await startTable('dynalite');
+    // The history table beside it, in the same database, as the stack has both.
+    await table.client.send(new CreateTableCommand(historyTableInput(historyTableName)));
     // The function logs one line per request: read below, not printed.
     output = captureOutput();
     Object.assign(process.env, {
       TABLE_NAME: table.tableName,
+      HISTORY_TABLE_NAME: historyTableName,
       AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -190,6 +200,32 @@ describe('the read function, as Lambda runs it', () => {
         routeKey: 'GET /companies/{companyId}/connections',
         statusCode: 200,
       }),
+    ]);
+  });
+
+  it('answers the history route from the history table named in its environment, by the route key', async () => {
+    const ids = { companyId: randomUUID(), connectionId: randomUUID() };
+    const history = new DynamoDbHistoryStore(table.client, historyTableName);
+    const records = recordsOf(linkedDeauthorizedLinkedThenWalk(ids));
+    await recordHistory(records, { store: history, historyDays: 400 });
+    const { handler } = await import('../functions/read-connections');
+    const before = output.logLines('read').length;
+    const event = apiGatewayEvent({
+      method: 'GET',
+      path: `/companies/${ids.companyId}/connections/${ids.connectionId}/history`,
+      route: HISTORY_ROUTE,
+      pathParameters: ids,
+      rawQueryString: 'limit=2',
+    });
+
+    const answer = await handler(event, lambdaContext());
+
+    expect(answer.statusCode).toBe(200);
+    const { changes, nextCursor } = JSON.parse(answer.body ?? '{}');
+    expect(changes.map((change: { status: string }) => change.status)).toEqual(['Unlinked', 'Linked']);
+    expect(nextCursor).toEqual(expect.any(String));
+    expect(output.logLines('read').slice(before)).toEqual([
+      expect.objectContaining({ level: 'INFO', routeKey: `GET ${HISTORY_ROUTE}`, statusCode: 200 }),
     ]);
   });
 

@@ -108,6 +108,7 @@ describe('ConnectionsStack', () => {
         sweep,
         endpoint,
         reader: stack.readApi.reader,
+        historyWriter: stack.history.writer,
       };
 
       expect(nodeOptions(receiver.handler)).toBeUndefined();
@@ -210,8 +211,9 @@ describe('ConnectionsStack', () => {
     const integration = template.toJSON().Resources[integrationId] as Resource;
 
     it('routes POST /webhooks/codat, unauthenticated but for its signature, to the function with payload format 2.0', () => {
-      // The webhook route, and the two IAM-authorized read routes (test/change-events-stack.test.ts).
-      template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+      // The webhook route, and the three IAM-authorized read routes (test/change-events-stack.test.ts,
+      // test/history-stack.test.ts).
+      template.resourceCountIs('AWS::ApiGatewayV2::Route', 4);
       expect(route.resource.Properties).toMatchObject({
         ApiId: { Ref: api.id },
         RouteKey: 'POST /webhooks/codat',

@@ -75,3 +75,13 @@ export type FailureCode = (typeof FAILURE_CODES)[number];
 export const CHANGE_EVENTS_METRIC = 'ChangeEvents';
 /** Every value its `Result` dimension takes. */
 export const CHANGE_EVENT_RESULTS = ['published', 'skipped', 'failed', 'deferred'] as const;
+
+/** The history writer's metrics, one data point each per stream batch: what became of its records. */
+export const HISTORY_METRIC = {
+  /** Count of history items written (or written again, identically, on a retry). */
+  recorded: 'HistoryRecorded',
+  /** Count of records that make no history item (see docs/history.md). */
+  skipped: 'HistorySkipped',
+  /** Count of records that could not be read or written: retried, then on the failure queue. */
+  failed: 'HistoryFailed',
+} as const;

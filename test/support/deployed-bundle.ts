@@ -14,6 +14,7 @@ export const STACK_FUNCTIONS = [
   'ReceiveWebhook',
   'ReadApi/ReadConnections',
   'ChangeEvents/PublishChanges',
+  'History/RecordHistory',
   'Reconciler/ReconcilePages',
   'Reconciler/ReconcileSweep',
   'Reconciler/CheckWebhookEndpoint',
