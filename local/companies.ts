@@ -47,7 +47,9 @@ function decodeCursor(cursor: string): Key | undefined {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value) && value.length === 2) {
       const [companyId, connectionId] = value as unknown[];
-      if (typeof companyId === 'string' && typeof connectionId === 'string') return { companyId, connectionId };
+      if (typeof companyId === 'string' && typeof connectionId === 'string') {
+        return { companyId, connectionId };
+      }
     }
   } catch {
     // Not JSON: not a cursor this route gave.
