@@ -5,7 +5,7 @@ import { sampleCompanyEvent, sampleEvent } from '../local/sample-events';
 import { type LocalServer, startLocalServer } from '../local/server';
 import type { StoredConnection } from '../src/connection/store';
 import { changeOf } from './support/changes';
-import { type EmbeddedTable, startTable } from './support/embedded-table';
+import { type EmbeddedTable, type Engine, startTable } from './support/embedded-table';
 import { ENGINES } from './support/engines';
 import { RecordingLogger } from './support/logs';
 import { post, postSigned, testSecret } from './support/signed-request';
@@ -28,7 +28,8 @@ async function send(event: unknown, options?: Parameters<typeof postSigned>[3]) 
   return postSigned(server.webhookUrl, secret, JSON.stringify(event), options);
 }
 
-describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => {
+/** For the tests of the block: a local server over a fresh table on `engine`, closed after them. */
+function serveOnFreshTable(engine: Engine) {
   beforeAll(async () => {
     table = await startTable(engine);
     server = await startLocalServer({
@@ -44,6 +45,10 @@ describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => 
     await server.close();
     await table.close();
   });
+}
+
+describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => {
+  serveOnFreshTable(engine);
 
   it('applies a signed connection.connected event and shows the record', async () => {
     const key = newConnection();
@@ -240,21 +245,7 @@ function listedOf(pages: CompaniesPage[], ids: string[]): CompanyWithConnections
 }
 
 describe.each(ENGINES)("GET /companies, the local page's list, on %s", (engine) => {
-  beforeAll(async () => {
-    table = await startTable(engine);
-    server = await startLocalServer({
-      port: 0,
-      signingSecret: secret,
-      dynamoDbEndpoint: table.endpoint,
-      tableName: table.tableName,
-      logger,
-    });
-  });
-
-  afterAll(async () => {
-    await server.close();
-    await table.close();
-  });
+  serveOnFreshTable(engine);
 
   it('lists each company with its connections as the connection routes give them', async () => {
     const companyId = randomUUID();
