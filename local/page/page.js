@@ -17,14 +17,14 @@ let selected;
 
 /**
  * A copy of template `id`, each `[data-field]` or `[data-testid]` named in `fields` given its
- * value as text: a `.status` also as `data-status`, a `time` as its date. `undefined` (or '')
+ * value as text: a `.status` also as `data-status`, a `time` as its date. `undefined`, `null` or ''
  * hides the element; `true` shows it as it is.
  */
 function fill(id, fields) {
   const copy = document.getElementById(id).content.cloneNode(true);
   for (const [name, value] of Object.entries(fields)) {
     const target = copy.querySelector(`[data-field="${name}"], [data-testid="${name}"]`);
-    target.hidden = value === undefined || value === '';
+    target.hidden = value === undefined || value === null || value === '';
     if (target.hidden || value === true) continue;
     if (target.classList.contains('status')) target.dataset.status = value;
     if (target.localName === 'time') {
