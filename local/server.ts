@@ -15,9 +15,11 @@ import { createLogger, type Logger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
 import { type LocalChangeEvent, localChangeStream } from './change-stream';
+import { createCompaniesRoute, LOCAL_COMPANIES_PATH } from './companies';
 import { localDynamoDbClient } from './dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { httpApi } from './lambda-http';
+import { pageRoutes } from './page-routes';
 
 /** Where the local server serves the latest change events (the stack puts them on its bus). */
 export const LOCAL_EVENTS_PATH = '/events';
@@ -60,7 +62,7 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Serves the receiver and the read routes over a DynamoDB of its own (or the one given). */
+/** Serves the receiver, the read routes and the page at `/` over a DynamoDB of its own (or the one given). */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const logger = options.logger ?? createLogger({ stage: 'local' });
   const tableName = options.tableName ?? DEFAULT_LOCAL_TABLE_NAME;
@@ -90,7 +92,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const reader = async (event: Parameters<typeof read>[0]) => (await read(event)).response;
   const listener = httpApi(
     [
+      ...pageRoutes(),
       { method: 'POST', path: WEBHOOK_PATH, handler: receiver },
+      { method: 'GET', path: LOCAL_COMPANIES_PATH, handler: createCompaniesRoute(client, tableName) },
       { method: 'GET', path: '/companies/{companyId}/connections', handler: reader },
       { method: 'GET', path: '/companies/{companyId}/connections/{connectionId}', handler: reader },
       {

@@ -88,6 +88,7 @@ async function main(): Promise<void> {
       `Codat webhook receiver listening on ${server.webhookUrl}`,
       `  ${secretLine}`,
       `  DynamoDB: ${server.dynamoDbEndpoint}${env.DYNAMODB_ENDPOINT ? '' : ` (embedded, data in ${resolve(dataDir, 'dynamodb')})`}, table ${env.TABLE_NAME}`,
+      `  the page: ${server.url}/ (companies, connections, history and change events, refreshing on its own)`,
       `  stored connections: ${server.url}/companies/{companyId}/connections[/{connectionId}][?includeDeleted=true]`,
       `  change events: printed below as JSON lines, and the latest ${LOCAL_EVENTS_KEPT} on ${server.url}${LOCAL_EVENTS_PATH}`,
       '  try, in another terminal: npm run send -- connection.connected',
