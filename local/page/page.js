@@ -120,17 +120,14 @@ async function readHistory() {
 }
 
 function historyProblem({ status, body }) {
-  // The server's own 404, for a path no route serves, says only "not found"; a route's says more.
-  if (status === 404 && body.error === 'not found')
-    return 'History not available: this server has no history route.';
-  if (status === 404) return 'No history for this connection.';
   return `History could not be read: the server answered ${status} ${body.reason ?? body.error ?? ''}`;
 }
 
 function renderHistory({ pages }) {
   const failed = pages.find((page) => page.status !== 200);
   const changes = failed ? [] : pages.flatMap((page) => page.body.changes);
-  const spent = failed ? [] : Object.entries(pages[0].body.timeInStatus ?? {});
+  // The time in each status over the span read, as the route gives it for its first page.
+  const spent = failed ? [] : Object.entries(pages[0].body.timeInStatus?.inStatusMs ?? {});
   const older = failed ? undefined : pages.at(-1).body.nextCursor;
   const view = fill('history', {
     label: selected.label,
@@ -152,17 +149,25 @@ function renderHistory({ pages }) {
   byTestId('history').replaceChildren(view);
 }
 
-function changeItem({ at, previousStatus, status, deleted, cause, errors }) {
-  const count = errors?.length ?? 0;
+/** One history item (docs/history.md): its statuses, what caused it, and the errors it had. */
+function changeItem({
+  at,
+  previousStatus,
+  status,
+  deleted,
+  cause,
+  dataConnectionErrors,
+  dataConnectionErrorsOmitted,
+}) {
+  const count = (dataConnectionErrors?.length ?? 0) + (dataConnectionErrorsOmitted ?? 0);
+  const by = cause.walkId ? `(walk ${cause.walkId})` : `(event ${cause.eventId})`;
   return fill('change', {
     at,
     previous: previousStatus ? true : undefined,
     previousStatus,
     'change-status': status,
     deleted: deleted ? 'deleted' : undefined,
-    'change-cause': [cause.type, cause.eventType, cause.eventId && `(event ${cause.eventId})`]
-      .filter(Boolean)
-      .join(' '),
+    'change-cause': `${cause.eventType} ${by}`,
     errors: count ? `${count} error${count === 1 ? '' : 's'}` : undefined,
   });
 }
