@@ -24,15 +24,31 @@ export interface ApiGatewayEventOptions {
  * An API Gateway HTTP API event (payload format 2.0), as the local server passes to a handler
  * and as the tests and the benchmark build one: the one place that knows its shape.
  */
+/**
+ * The query as API Gateway's payload 2.0 hands it over besides `rawQueryString`: decoded, a
+ * repeated name's values joined with commas, absent when there is no query.
+ */
+function queryParameters(rawQueryString: string): Record<string, string> | undefined {
+  // A Map, not an object: a name such as `constructor` or `__proto__` is a name like any other.
+  const parameters = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(rawQueryString)) {
+    const before = parameters.get(name);
+    parameters.set(name, before === undefined ? value : `${before},${value}`);
+  }
+  return parameters.size > 0 ? Object.fromEntries(parameters) : undefined;
+}
+
 export function apiGatewayEvent(options: ApiGatewayEventOptions = {}): APIGatewayProxyEventV2 {
   const { method = 'POST', path = WEBHOOK_PATH, headers = {}, body } = options;
   const routeKey = `${method} ${options.route ?? path}`;
   const now = Date.now();
+  const query = queryParameters(options.rawQueryString ?? '');
   return {
     version: '2.0',
     routeKey,
     rawPath: path,
     rawQueryString: options.rawQueryString ?? '',
+    ...(query ? { queryStringParameters: query } : {}),
     headers,
     ...(options.pathParameters ? { pathParameters: options.pathParameters } : {}),
     requestContext: {

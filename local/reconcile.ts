@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -6,8 +6,10 @@ import * as v from 'valibot';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import {
   DEFAULT_CODAT_API_URL,
+  DEFAULT_HISTORY_DAYS,
   DEFAULT_LAG_ALLOWANCE_MS,
   DEFAULT_LOCAL_DYNAMODB_PORT,
+  DEFAULT_LOCAL_PORT,
   DEFAULT_LOCAL_TABLE_NAME,
   DEFAULT_RECONCILE_CONCURRENCY,
   DEFAULT_RECONCILE_PAGE_SIZE,
@@ -15,13 +17,11 @@ import {
   DEFAULT_TOMBSTONE_TTL_DAYS,
   DEFAULT_WALK_BUDGET_MS,
 } from '../src/defaults';
-import { CodatApi } from '../src/reconcile/codat-api';
-import { InMemoryWalkJournal } from '../src/reconcile/journal';
-import { runWalk } from '../src/reconcile/run-walk';
-import { type ChangeNote, createWalkContext } from '../src/reconcile/walk-context';
+import { createLogger } from '../src/observability/powertools';
 import { localDynamoDbClient } from './dynamodb-client';
-import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
-import { walkSummary } from './reconcile-summary';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { historyTableNameOf, openLocalStorage } from './storage';
+import { LOCAL_RECONCILE_PATH, type LocalWalkResult, type LocalWalkSettings, localWalk } from './walk';
 
 const PAGE_BUDGET_SECONDS = DEFAULT_RETRY_POLICY.budgetMs / 1000;
 const WALK_BUDGET_MINUTES = DEFAULT_WALK_BUDGET_MS / 60_000;
@@ -35,10 +35,16 @@ only when the walk was complete. Configured by environment variables:
 
   CODAT_API_KEY      the API key from the Codat portal (required)
   CODAT_API_URL      the API (default ${DEFAULT_CODAT_API_URL}); npm run fake-codat prints a local one
-  DYNAMODB_ENDPOINT  the DynamoDB to write to (default: npm start's, on 127.0.0.1:DYNAMODB_PORT,
-                     if it is running; otherwise the database in DATA_DIR, opened here)
+  LOCAL_URL          npm start's address (default http://127.0.0.1:${DEFAULT_LOCAL_PORT}): when it answers,
+                     the walk runs inside npm start, through its store, so that its change events
+                     and history see every write (its log shows the pages)
+  DYNAMODB_ENDPOINT  the DynamoDB to write to from here instead (default: when npm start does not
+                     answer, its database on 127.0.0.1:DYNAMODB_PORT if that listens, otherwise the
+                     database in DATA_DIR, opened here)
   DYNAMODB_PORT      npm start's DynamoDB port (default ${DEFAULT_LOCAL_DYNAMODB_PORT})
   TABLE_NAME         table name (default ${DEFAULT_LOCAL_TABLE_NAME}); created if missing
+  HISTORY_TABLE_NAME the history table written from here (default TABLE_NAME-history)
+  HISTORY_DAYS       days a history item is kept, written from here (default ${DEFAULT_HISTORY_DAYS})
   DATA_DIR           npm start's data folder (default .data)
   TOMBSTONE_TTL_DAYS days a tombstone is kept (default ${DEFAULT_TOMBSTONE_TTL_DAYS})
 
@@ -65,9 +71,15 @@ const Environment = v.object({
     v.pipe(text('CODAT_API_URL'), v.url('CODAT_API_URL must be a URL')),
     DEFAULT_CODAT_API_URL,
   ),
+  LOCAL_URL: v.optional(
+    v.pipe(text('LOCAL_URL'), v.url('LOCAL_URL must be a URL')),
+    `http://127.0.0.1:${DEFAULT_LOCAL_PORT}`,
+  ),
   DYNAMODB_ENDPOINT: v.optional(v.pipe(v.string(), v.url('DYNAMODB_ENDPOINT must be a URL'))),
   DYNAMODB_PORT: v.optional(whole('DYNAMODB_PORT'), String(DEFAULT_LOCAL_DYNAMODB_PORT)),
   TABLE_NAME: v.optional(text('TABLE_NAME'), DEFAULT_LOCAL_TABLE_NAME),
+  HISTORY_TABLE_NAME: v.optional(text('HISTORY_TABLE_NAME')),
+  HISTORY_DAYS: v.optional(whole('HISTORY_DAYS'), String(DEFAULT_HISTORY_DAYS)),
   DATA_DIR: v.optional(v.string(), '.data'),
   TOMBSTONE_TTL_DAYS: v.optional(whole('TOMBSTONE_TTL_DAYS'), String(DEFAULT_TOMBSTONE_TTL_DAYS)),
 });
@@ -110,6 +122,84 @@ async function database(env: v.InferOutput<typeof Environment>) {
   return startEmbeddedDynamoDb({ path: resolve(env.DATA_DIR, 'dynamodb') });
 }
 
+/** The settings of the walk, from the environment and the command line. */
+function walkSettings(
+  env: v.InferOutput<typeof Environment>,
+  options: v.InferOutput<typeof Options>,
+  dryRun: boolean,
+): LocalWalkSettings {
+  return {
+    apiKey: env.CODAT_API_KEY,
+    apiUrl: env.CODAT_API_URL,
+    pageSize: options['page-size'],
+    lagMinutes: options['lag-minutes'],
+    pageBudgetSeconds: options['page-budget-seconds'],
+    timeBudgetMinutes: options['time-budget-minutes'],
+    concurrency: options.concurrency,
+    tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
+    dryRun,
+  };
+}
+
+/** `npm start`'s answer to the walk, or `undefined` when nothing listens at `url`. */
+function walkInServer(url: string, settings: LocalWalkSettings): Promise<LocalWalkResult | undefined> {
+  const body = JSON.stringify(settings);
+  return new Promise((done, fail) => {
+    // node:http, not fetch: a walk may take longer than fetch waits for an answer's headers.
+    const ask = request(new URL(LOCAL_RECONCILE_PATH, url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    });
+    ask.once('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNREFUSED' ? done(undefined) : fail(error),
+    );
+    ask.once('response', async (response) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString();
+      if (response.statusCode === 200) return done(JSON.parse(text) as LocalWalkResult);
+      fail(new Error(`${url} answered ${response.statusCode} ${text} (is npm start there? set LOCAL_URL)`));
+    });
+    ask.end(body);
+  });
+}
+
+/** The walk in this process, through a local store that feeds the history as npm start's does. */
+async function walkHere(env: v.InferOutput<typeof Environment>, settings: LocalWalkSettings) {
+  const db = await database(env);
+  const client = localDynamoDbClient(db.endpoint);
+  try {
+    const logger = createLogger({ stage: 'local', logLevel: 'warn' });
+    const storage = settings.dryRun
+      ? undefined
+      : await openLocalStorage({
+          client,
+          tableName: env.TABLE_NAME,
+          historyTableName: env.HISTORY_TABLE_NAME ?? historyTableNameOf(env.TABLE_NAME),
+          historyDays: env.HISTORY_DAYS,
+          logger,
+        });
+    const tty = process.stderr.isTTY;
+    const { result } = await localWalk(
+      storage?.store ?? new DynamoDbConnectionStore(client, env.TABLE_NAME),
+      settings,
+      ({ totals: t, requests: r }) => {
+        if (!tty) return;
+        const changes = t.created + t.updated;
+        process.stderr.write(
+          `\rpages ${t.pages} · companies ${t.companies} · connections ${t.connections} · changes ${changes} · requests ${r.requests} · retries ${r.retries} `,
+        );
+      },
+    );
+    if (tty) process.stderr.write('\n');
+    await storage?.stream.settled();
+    return result;
+  } finally {
+    client.destroy();
+    await db.close();
+  }
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -124,54 +214,16 @@ async function main(): Promise<number> {
   }
   const options = check(Options, values);
   const env = check(Environment, process.env);
-  const dryRun = values['dry-run'] === true;
-  const db = await database(env);
-  const client = localDynamoDbClient(db.endpoint);
-  try {
-    if (!dryRun) await ensureConnectionTable(client, env.TABLE_NAME);
-    const store = new DynamoDbConnectionStore(client, env.TABLE_NAME);
-    const api = new CodatApi({
-      apiKey: env.CODAT_API_KEY,
-      baseUrl: env.CODAT_API_URL,
-      retry: { budgetMs: options['page-budget-seconds'] * 1000 },
-    });
-    const notes: ChangeNote[] = [];
-    const tty = process.stderr.isTTY;
-    const outcome = await runWalk(
-      createWalkContext({
-        api,
-        store,
-        journal: new InMemoryWalkJournal(),
-        walkId: `cli-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
-        lagAllowanceMs: options['lag-minutes'] * 60_000,
-        tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
-        concurrency: options.concurrency,
-        dryRun,
-        onChange: (note) => {
-          if (dryRun && notes.length < 50) notes.push(note);
-        },
-      }),
-      {
-        pageSize: options['page-size'],
-        walkBudgetMs: options['time-budget-minutes'] * 60_000,
-        onPage: ({ totals: t, requests: r }) => {
-          if (!tty) return;
-          const changes = t.created + t.updated;
-          process.stderr.write(
-            `\rpages ${t.pages} · companies ${t.companies} · connections ${t.connections} · changes ${changes} · requests ${r.requests} · retries ${r.retries} `,
-          );
-        },
-      },
-    );
-    if (tty) process.stderr.write('\n');
-    for (const note of notes)
-      process.stdout.write(`would be ${note.kind}: ${note.companyId}/${note.connectionId}\n`);
-    process.stdout.write(`${walkSummary(outcome, dryRun)}\n`);
-    return outcome.complete ? 0 : 1;
-  } finally {
-    client.destroy();
-    await db.close();
-  }
+  const settings = walkSettings(env, options, values['dry-run'] === true);
+  // A running npm start walks through its own store, so that its change events and history
+  // see the walk's writes; DYNAMODB_ENDPOINT names another database to write to from here.
+  const inServer = env.DYNAMODB_ENDPOINT ? undefined : await walkInServer(env.LOCAL_URL, settings);
+  if (inServer) process.stderr.write(`walked inside npm start at ${env.LOCAL_URL} (its log has the pages)\n`);
+  const result = inServer ?? (await walkHere(env, settings));
+  for (const note of result.notes)
+    process.stdout.write(`would be ${note.kind}: ${note.companyId}/${note.connectionId}\n`);
+  process.stdout.write(`${result.summary}\n`);
+  return result.complete ? 0 : 1;
 }
 
 main().then(

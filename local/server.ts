@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import {
+  DEFAULT_HISTORY_DAYS,
   DEFAULT_LOCAL_PORT,
   DEFAULT_LOCAL_TABLE_NAME,
   DEFAULT_LOCAL_TIMEOUT_MS,
@@ -14,10 +14,15 @@ import { createConnectionReader } from '../src/http/read-connections';
 import { createLogger, type Logger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
-import { type LocalChangeEvent, localChangeStream } from './change-stream';
+import type { LocalChangeEvent } from './change-stream';
+import { createCompaniesRoute, LOCAL_COMPANIES_PATH } from './companies';
 import { localDynamoDbClient } from './dynamodb-client';
-import { ensureConnectionTable, startEmbeddedDynamoDb } from './embedded-dynamodb';
+import { startEmbeddedDynamoDb } from './embedded-dynamodb';
 import { httpApi } from './lambda-http';
+import { pageRoutes } from './page-routes';
+import { historyTableNameOf, openLocalStorage } from './storage';
+import type { LocalStream } from './stream';
+import { reconcileRoute } from './walk';
 
 /** Where the local server serves the latest change events (the stack puts them on its bus). */
 export const LOCAL_EVENTS_PATH = '/events';
@@ -38,6 +43,10 @@ export interface LocalServerOptions {
   dynamoDbEndpoint?: string;
   /** @default DEFAULT_LOCAL_TABLE_NAME */
   tableName?: string;
+  /** The history table, created if missing. @default the table name with `-history` */
+  historyTableName?: string;
+  /** @default DEFAULT_HISTORY_DAYS */
+  historyDays?: number;
   /** One or more `whsec_` secrets. */
   signingSecret: string;
   /** @default DEFAULT_TOMBSTONE_TTL_DAYS */
@@ -55,12 +64,21 @@ export interface LocalServer {
   url: string;
   webhookUrl: string;
   dynamoDbEndpoint: string;
-  /** Resolves once every change event of the writes so far has been built. */
+  historyTableName: string;
+  /**
+   * The local stream, as the stack's table stream: its latest records, and a way to deliver
+   * some again, as Lambda does when it retries a batch.
+   */
+  stream: Pick<LocalStream, 'records' | 'redeliver'>;
+  /** Resolves once every write so far has reached every stream consumer (change events, history). */
   changeEventsSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Serves the receiver and the read routes over a DynamoDB of its own (or the one given). */
+/**
+ * Serves the receiver, the read routes (connections and their history), walks asked for by `npm
+ * run reconcile`, and the page at `/`, over a DynamoDB of its own (or the one given).
+ */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const logger = options.logger ?? createLogger({ stage: 'local' });
   const tableName = options.tableName ?? DEFAULT_LOCAL_TABLE_NAME;
@@ -70,14 +88,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     : await startEmbeddedDynamoDb({ path: options.dataPath, port: options.dynamoDbPort });
   const endpoint = options.dynamoDbEndpoint ?? (embedded?.endpoint as string);
   const client = localDynamoDbClient(endpoint);
-  await ensureConnectionTable(client, tableName);
-  // The event itself is printed: the publisher's own info line would only repeat it.
-  const quiet = ['DEBUG', 'INFO', 'TRACE'].includes(logger.getLevelName());
-  const changes = localChangeStream({
-    logger: quiet ? logger.createChild({ logLevel: 'WARN' }) : logger,
-    onEvent: options.onChangeEvent,
+  const historyTableName = options.historyTableName ?? historyTableNameOf(tableName);
+  const { store, stream, events, history } = await openLocalStorage({
+    client,
+    tableName,
+    historyTableName,
+    historyDays: options.historyDays ?? DEFAULT_HISTORY_DAYS,
+    logger,
+    onChangeEvent: options.onChangeEvent,
   });
-  const store = new DynamoDbConnectionStore(client, tableName, { onApplied: changes.onApplied });
 
   const receiver = createReceiver({
     writer: store,
@@ -90,15 +109,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const reader = async (event: Parameters<typeof read>[0]) => (await read(event)).response;
   const listener = httpApi(
     [
+      ...pageRoutes(),
       { method: 'POST', path: WEBHOOK_PATH, handler: receiver },
+      { method: 'GET', path: LOCAL_COMPANIES_PATH, handler: createCompaniesRoute(client, tableName) },
       { method: 'GET', path: '/companies/{companyId}/connections', handler: reader },
       { method: 'GET', path: '/companies/{companyId}/connections/{connectionId}', handler: reader },
+      history.route,
+      reconcileRoute(store, logger),
       {
         method: 'GET',
         path: LOCAL_EVENTS_PATH,
         handler: async () => {
-          await changes.settled();
-          return json(200, { events: changes.events() });
+          await stream.settled();
+          return json(200, { events: events() });
         },
       },
     ],
@@ -121,9 +144,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url,
     webhookUrl: `${url}${WEBHOOK_PATH}`,
     dynamoDbEndpoint: endpoint,
-    changeEventsSettled: () => changes.settled(),
+    historyTableName,
+    stream: { records: stream.records, redeliver: stream.redeliver },
+    changeEventsSettled: () => stream.settled(),
     close: async () => {
-      await changes.settled();
+      await stream.settled();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       client.destroy();

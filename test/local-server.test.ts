@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { CompaniesPage, CompanyWithConnections } from '../local/companies';
 import { startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
-import { sampleEvent } from '../local/sample-events';
+import { sampleCompanyEvent, sampleEvent } from '../local/sample-events';
 import { type LocalServer, startLocalServer } from '../local/server';
 import type { StoredConnection } from '../src/connection/store';
-import { type EmbeddedTable, startTable } from './support/embedded-table';
+import { changeOf } from './support/changes';
+import { type EmbeddedTable, type Engine, startTable } from './support/embedded-table';
 import { ENGINES } from './support/engines';
 import { RecordingLogger } from './support/logs';
 import { post, postSigned, testSecret } from './support/signed-request';
@@ -26,7 +28,8 @@ async function send(event: unknown, options?: Parameters<typeof postSigned>[3]) 
   return postSigned(server.webhookUrl, secret, JSON.stringify(event), options);
 }
 
-describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => {
+/** For the tests of the block: a local server over a fresh table on `engine`, closed after them. */
+function serveOnFreshTable(engine: Engine) {
   beforeAll(async () => {
     table = await startTable(engine);
     server = await startLocalServer({
@@ -42,6 +45,10 @@ describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => 
     await server.close();
     await table.close();
   });
+}
+
+describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => {
+  serveOnFreshTable(engine);
 
   it('applies a signed connection.connected event and shows the record', async () => {
     const key = newConnection();
@@ -214,6 +221,127 @@ describe.each(ENGINES)('the receiver, end to end over HTTP, on %s', (engine) => 
       statusCode: 401,
       reason: 'header webhook-signature does not match the body and the signing secret',
     });
+  });
+});
+
+/** Every page of `GET /companies` (with `query`), in order. */
+async function companyPages(query: Record<string, string> = {}): Promise<CompaniesPage[]> {
+  const pages: CompaniesPage[] = [];
+  let cursor: string | undefined;
+  do {
+    const params = new URLSearchParams({ ...query, ...(cursor ? { cursor } : {}) });
+    const response = await fetch(`${server.url}/companies?${params}`);
+    expect(response.status).toBe(200);
+    const page = (await response.json()) as CompaniesPage;
+    pages.push(page);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return pages;
+}
+
+/** The companies of every page listed with an id in `ids`, as listed. */
+function listedOf(pages: CompaniesPage[], ids: string[]): CompanyWithConnections[] {
+  return pages.flatMap((page) => page.companies).filter((company) => ids.includes(company.companyId));
+}
+
+describe.each(ENGINES)("GET /companies, the local page's list, on %s", (engine) => {
+  serveOnFreshTable(engine);
+
+  it('lists each company with its connections as the connection routes give them', async () => {
+    const companyId = randomUUID();
+    const connectionIds = [randomUUID(), randomUUID()].sort();
+    for (const connectionId of connectionIds) {
+      await send(sampleEvent({ eventType: 'connection.connected', companyId, connectionId }));
+    }
+    const byCompany = await fetch(`${server.url}/companies/${companyId}/connections`);
+
+    const [listed] = listedOf(await companyPages(), [companyId]);
+
+    expect(listed).toEqual({
+      companyId,
+      companyName: 'Toft stores',
+      connections: ((await byCompany.json()) as { connections: StoredConnection[] }).connections,
+    });
+    expect(listed?.connections.map((stored) => stored.connection.id)).toEqual(connectionIds);
+  });
+
+  it('pages by whole companies, each once with all its connections, across Scan pages', async () => {
+    const companyIds = Array.from({ length: 13 }, () => randomUUID());
+    await Promise.all(
+      companyIds.flatMap((companyId) =>
+        Array.from({ length: 10 }, () =>
+          table.store.write(
+            changeOf({ eventType: 'connection.connected', companyId, connectionId: randomUUID() }),
+          ),
+        ),
+      ),
+    );
+
+    const pages = await companyPages({ limit: '3' });
+    const listed = listedOf(pages, companyIds);
+
+    expect(pages.every((page) => page.companies.length <= 3)).toBe(true);
+    expect(pages.slice(0, -1).every((page) => page.companies.length === 3)).toBe(true);
+    expect(listed.map((company) => company.companyId).sort()).toEqual([...companyIds].sort());
+    expect(listed.map((company) => company.connections.length)).toEqual(companyIds.map(() => 10));
+  });
+
+  it('leaves out a deleted company unless asked to include deleted connections', async () => {
+    const companyId = randomUUID();
+    await send(sampleEvent({ eventType: 'connection.connected', companyId, connectionId: randomUUID() }));
+    await send(sampleEvent({ eventType: 'connection.connected', companyId, connectionId: randomUUID() }));
+    await send(sampleCompanyEvent({ eventType: 'company.deleted', companyId }));
+
+    const live = listedOf(await companyPages(), [companyId]);
+    const all = listedOf(await companyPages({ includeDeleted: 'true' }), [companyId]);
+
+    expect(live).toEqual([]);
+    expect(all[0]?.connections.map((stored) => stored.deleted)).toEqual([true, true]);
+  });
+
+  it.each([
+    ['limit=0', 'limit must be a whole number from 1 to 200'],
+    ['limit=201', 'limit must be a whole number from 1 to 200'],
+    ['cursor=not-a-cursor', 'cursor is not one this route gave'],
+    ['includeDeleted=yes', 'includeDeleted must be true or false'],
+    ['limit=2&limit=3', 'limit must be given once'],
+    ['companyId=x', 'unknown query parameter companyId'],
+  ])('answers 400 to ?%s, saying why', async (query, reason) => {
+    const response = await fetch(`${server.url}/companies?${query}`);
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'invalid request', reason });
+  });
+});
+
+describe('the local page as the server serves it', () => {
+  beforeAll(async () => {
+    server = await startLocalServer({ port: 0, signingSecret: secret, logger });
+  });
+
+  afterAll(() => server.close());
+
+  it('serves the page at / with the script and the stylesheet it loads, each as its type', async () => {
+    const page = await fetch(`${server.url}/`);
+    const html = await page.text();
+    const script = await fetch(`${server.url}/page.js`);
+    const style = await fetch(`${server.url}/page.css`);
+
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(html).toContain('<script type="module" src="/page.js"></script>');
+    expect(html).toContain('<link rel="stylesheet" href="/page.css" />');
+    expect([script.status, script.headers.get('content-type')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
+    expect(await script.text()).toContain("getJson('/events')");
+    expect([style.status, style.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+  });
+
+  it('serves no other file of the page folder', async () => {
+    const response = await fetch(`${server.url}/index.html`);
+
+    expect(response.status).toBe(404);
   });
 });
 
