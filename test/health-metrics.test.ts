@@ -239,8 +239,8 @@ describe('a transition', () => {
     expect(transitionOf(detailOf(changeRecord(linked, deauthorized)))).toBe('Deauthorized');
   });
 
-  it('is the status a new connection starts with', () => {
-    expect(transitionOf(detailOf(streamRecord('INSERT', { new: imageOf(linked) })))).toBe('Linked');
+  it('is Created for a new connection, whatever status it starts with', () => {
+    expect(transitionOf(detailOf(streamRecord('INSERT', { new: imageOf(deauthorized) })))).toBe('Created');
   });
 
   it('is Deleted for a connection made a tombstone, whatever its last status', () => {
@@ -293,9 +293,9 @@ describe('the ConnectionTransitions metric', () => {
     ).toEqual([
       { dimensions: { ...base, Status: 'Deauthorized', Platform: 'Xero' }, value: 2 },
       { dimensions: { ...base, Status: 'Deauthorized', Platform: 'QuickBooks Online' }, value: 1 },
-      { dimensions: { ...base, Status: 'PendingAuth', Platform: 'Basiq' }, value: 1 },
+      { dimensions: { ...base, Status: 'Created', Platform: 'Basiq' }, value: 1 },
       { dimensions: { ...base, Status: 'Deauthorized' }, value: 3 },
-      { dimensions: { ...base, Status: 'PendingAuth' }, value: 1 },
+      { dimensions: { ...base, Status: 'Created' }, value: 1 },
     ]);
     expect(
       lines.every((line) => directivesOf(line).every((directive) => directive.Metrics.length === 1)),

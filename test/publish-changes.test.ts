@@ -312,11 +312,11 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
       output.restore();
     }
 
-    // Only the first record, a new Linked connection, was published.
+    // Only the first record, a new connection, was published.
     const transitions = output.lines().filter((line) => 'ConnectionTransitions' in line);
     expect(transitions.map((line) => [line.Status, line.ConnectionTransitions])).toEqual([
-      ['Linked', 1],
-      ['Linked', 1],
+      ['Created', 1],
+      ['Created', 1],
     ]);
   });
 

@@ -3,7 +3,7 @@ import type { ConnectionChangeDetail } from '../events/change-event';
 import type { Metrics } from '../observability/powertools';
 import type { ConnectionCount, ConnectionCounts } from './connection-census';
 import { dimensionValue } from './dimension-value';
-import { DELETED_STATUS, HEALTH_DIMENSION, HEALTH_METRIC } from './names';
+import { CREATED_STATUS, DELETED_STATUS, HEALTH_DIMENSION, HEALTH_METRIC } from './names';
 
 /**
  * One EMF line per count: each carries its own `Status` (and `Platform` or `SourceType`), and a
@@ -40,12 +40,13 @@ export interface TransitionCount {
 }
 
 /**
- * The status a change event moved its connection to, or `undefined` when it moved none: a
- * creation counts under its status, a deletion as `Deleted`, an update only when the status
- * differs from the one before (not a change of other fields, nor a `connection.failed` that
- * left the status as it was).
+ * The status a change event moved its connection to, or `undefined` when it moved none: a new
+ * connection counts as `Created` and a deletion as `Deleted`, whatever their status; an update
+ * only when the status differs from the one before (not a change of other fields, nor a
+ * `connection.failed` that left the status as it was).
  */
 export function transitionOf(detail: ConnectionChangeDetail): string | undefined {
+  if (detail.change === 'created') return CREATED_STATUS;
   if (detail.change === 'deleted') return DELETED_STATUS;
   return detail.statusChanged ? detail.status : undefined;
 }

@@ -12,7 +12,7 @@ export const HEALTH_METRIC = {
   connections: 'Connections',
   /**
    * Count of change events that moved a connection to another status (`Status`: the new one,
-   * or `Deleted`), by `Status` alone and by `Status` and `Platform`.
+   * or `Created` or `Deleted`), by `Status` alone and by `Status` and `Platform`.
    */
   transitions: 'ConnectionTransitions',
 } as const;
@@ -24,7 +24,12 @@ export const HEALTH_DIMENSION = {
   sourceType: 'SourceType',
 } as const;
 
-/** The `Status` a deletion counts under in `ConnectionTransitions`: no status of the provider's. */
+/**
+ * What a new connection and a deletion count under in `ConnectionTransitions`, no status of
+ * the provider's: a connection the reconciler's backfill creates `Deauthorized` did not just
+ * become so, and must not count towards the surge alarm.
+ */
+export const CREATED_STATUS = 'Created';
 export const DELETED_STATUS = 'Deleted';
 
 /** The statuses whose surge means authorizations are failing: the alarm's and the dashboard's. */
