@@ -23,6 +23,8 @@ new ConnectionsStack(app, stackNameOf(stage), {
   reconcileSchedule: context('reconcileSchedule') as string | undefined,
   // Checked by the stack, as above.
   historyDays: context('historyDays') as number | undefined,
+  // Checked by the stack, as above.
+  healthSurgeThreshold: context('healthSurgeThreshold') as number | undefined,
   changeEvents: {
     archiveDays: context('eventArchiveDays') as number | undefined,
     notifyEmail: context('notifyEmail') as string | undefined,

@@ -50,6 +50,7 @@ describe('the alarms', () => {
     expect(Object.keys(devAlarms).sort()).toEqual([
       'ChangeEventsBehind',
       'ChangeEventsFailed',
+      'DisconnectionSurge',
       'FunctionErrors',
       'FunctionThrottles',
       'ReconcileFailed',
@@ -123,6 +124,7 @@ describe('the alarms', () => {
       WebhookEndpointDisabled: 1,
       ChangeEventsFailed: 1,
       ChangeEventsBehind: 15 * 60_000,
+      DisconnectionSurge: 50,
     });
     expect(thresholds(devAlarms)).toEqual({
       ServerErrors: 5,
@@ -136,6 +138,7 @@ describe('the alarms', () => {
       WebhookEndpointDisabled: 1,
       ChangeEventsFailed: 1,
       ChangeEventsBehind: 15 * 60_000,
+      DisconnectionSurge: 50,
     });
   });
 
@@ -212,7 +215,13 @@ describe('the dashboard', () => {
   });
 
   it('gives each part of the stack a section, headed by its name', () => {
-    expect(headings(widgets)).toEqual(['Webhook receiver', 'Change events', 'Reconciler', 'Read API']);
+    expect(headings(widgets)).toEqual([
+      'Webhook receiver',
+      'Change events',
+      'Reconciler',
+      'Read API',
+      'Connection health',
+    ]);
   });
 
   it('charts the receiver in a section of its own', () => {
