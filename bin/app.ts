@@ -24,6 +24,7 @@ new ConnectionsStack(app, stackNameOf(stage), {
   // Checked by the stack (lib/context.ts historyDaysFromContext).
   historyDays: context('historyDays') as number | undefined,
   // Checked by the stack, as above.
+  healthSurgeThreshold: context('healthSurgeThreshold') as number | undefined,
   changeEvents: {
     archiveDays: context('eventArchiveDays') as number | undefined,
     notifyEmail: context('notifyEmail') as string | undefined,

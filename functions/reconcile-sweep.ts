@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY_POLICY } from '../src/defaults';
 import { WalkIncompleteError } from '../src/errors';
+import { publishConnectionCounts } from '../src/health/health-metrics';
 import { createLogger, createMetrics } from '../src/observability/powertools';
 import { readSweepConfig } from '../src/reconcile/lambda-config';
 import {
@@ -33,15 +34,17 @@ export interface WalkSummary {
 
 /**
  * The last step of a walk: deletions if, and only if, every page was read and valid (see
- * `sweep`), then one log line and one set of metrics for the whole walk. An incomplete walk
- * throws, so that the execution fails and the alarm on failed executions fires.
+ * `sweep`), then one log line and one set of metrics for the whole walk, and for a complete one
+ * the connections it leaves by status (`Connections`). An incomplete walk throws, so that the
+ * execution fails and the alarm on failed executions fires.
  */
 export const handler = reconcilerChain<WalkProgress, WalkSummary>(logger, metrics).handler(
   async (progress, context) => {
     const ctx = await walkContext(progress.walkId, invocationDeadline(context, RESERVE_MS));
-    const result = await sweep(progress, ctx);
+    const { counts, ...result } = await sweep(progress, ctx);
     const seconds = (Date.now() - Date.parse(progress.startedAt)) / 1000;
     recordWalkMetrics(metrics, progress, result.complete, seconds);
+    if (counts) publishConnectionCounts(metrics, counts);
     const line = {
       walkId: progress.walkId,
       ...result,

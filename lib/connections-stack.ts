@@ -7,11 +7,13 @@ import { ChangeEvents, type ChangeEventsProps } from './change-events';
 import {
   alarmEmailFromContext,
   allowedSourceIpsFromContext,
+  healthSurgeThresholdFromContext,
   historyDaysFromContext,
   noDeliveriesAlarmMinutesFromContext,
   reconcileScheduleFromContext,
   stageFromContext,
 } from './context';
+import { ConnectionHealth } from './health';
 import { History } from './history';
 import { Monitoring } from './monitoring';
 import { ReadApi } from './read-api';
@@ -68,6 +70,13 @@ export interface ConnectionsStackProps extends StackProps {
    * @default 400
    */
   readonly historyDays?: number;
+
+  /**
+   * Connections that become Deauthorized or Unlinked within an hour, past which the surge
+   * alarm fires.
+   * @default DEFAULT_HEALTH_SURGE_THRESHOLD (50)
+   */
+  readonly healthSurgeThreshold?: number;
 }
 
 /**
@@ -84,6 +93,7 @@ export class ConnectionsStack extends Stack {
   readonly changeEvents: ChangeEvents;
   readonly reconciler: Reconciler;
   readonly history: History;
+  readonly health: ConnectionHealth;
 
   constructor(scope: Construct, id: string, props: ConnectionsStackProps = {}) {
     super(scope, id, props);
@@ -151,6 +161,9 @@ export class ConnectionsStack extends Stack {
     this.monitoring.addSection('Reconciler', this.reconciler.dashboardRows, this.reconciler.alarms);
     this.monitoring.addSection('Read API', this.readApi.dashboardRows);
     this.monitoring.addSection('Connection history', this.history.dashboardRows, this.history.alarms);
+    const surgeThreshold = healthSurgeThresholdFromContext(props.healthSurgeThreshold);
+    this.health = new ConnectionHealth(this, 'Health', { stage, alarmTopic, surgeThreshold });
+    this.monitoring.addSection('Connection health', this.health.dashboardRows, this.health.alarms);
 
     new CfnOutput(this, 'TableName', {
       value: table.tableName,

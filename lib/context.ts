@@ -147,3 +147,21 @@ export function historyDaysFromContext(value: unknown): number | undefined {
   if (value === undefined || value === '') return undefined;
   return wholeDays('historyDays', value, 'Pass -c historyDays=400.');
 }
+
+/**
+ * Reads the optional `healthSurgeThreshold` context value: connections that become
+ * `Deauthorized` or `Unlinked` within an hour, past which the surge alarm fires (lib/health.ts).
+ */
+export function healthSurgeThresholdFromContext(value: unknown): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const count = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+    throw invalid(
+      'healthSurgeThreshold',
+      'a whole number of connections an hour, at least 1',
+      value,
+      'Pass -c healthSurgeThreshold=50, or leave it out for the default.',
+    );
+  }
+  return count;
+}

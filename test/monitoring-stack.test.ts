@@ -50,6 +50,7 @@ describe('the alarms', () => {
     expect(Object.keys(devAlarms).sort()).toEqual([
       'ChangeEventsBehind',
       'ChangeEventsFailed',
+      'DisconnectionSurge',
       'FunctionErrors',
       'FunctionThrottles',
       'HistoryBehind',
@@ -127,6 +128,7 @@ describe('the alarms', () => {
       ChangeEventsBehind: 15 * 60_000,
       HistoryFailed: 1,
       HistoryBehind: 15 * 60_000,
+      DisconnectionSurge: 50,
     });
     expect(thresholds(devAlarms)).toEqual({
       ServerErrors: 5,
@@ -142,6 +144,7 @@ describe('the alarms', () => {
       ChangeEventsBehind: 15 * 60_000,
       HistoryFailed: 1,
       HistoryBehind: 15 * 60_000,
+      DisconnectionSurge: 50,
     });
   });
 
@@ -224,6 +227,7 @@ describe('the dashboard', () => {
       'Reconciler',
       'Read API',
       'Connection history',
+      'Connection health',
     ]);
   });
 

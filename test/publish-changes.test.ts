@@ -281,6 +281,45 @@ describe('the change-event publisher, on DynamoDB stream records', () => {
     ]);
   });
 
+  it('counts a published change that moved a status in ConnectionTransitions, by the new status and the platform', async () => {
+    const { record } = deauthorization(key());
+    const output = captureOutput();
+
+    try {
+      await publisherOver(new FakeEventBridge(), { metrics: createMetrics({ stage: 'test' }) })(
+        streamEvent(record),
+      );
+    } finally {
+      output.restore();
+    }
+
+    const transitions = output.lines().filter((line) => 'ConnectionTransitions' in line);
+    expect(
+      transitions.map((line) => [line.Status, line.Platform ?? null, line.ConnectionTransitions]),
+    ).toEqual([
+      ['Deauthorized', 'Basiq', 1],
+      ['Deauthorized', null, 1],
+    ]);
+  });
+
+  it('counts no transition for a change it could not publish: the retry that publishes it will', async () => {
+    const { fake, records } = batchWithTheSecondRefused(3);
+    const output = captureOutput();
+
+    try {
+      await publisherOver(fake, { metrics: createMetrics({ stage: 'test' }) })(streamEvent(...records));
+    } finally {
+      output.restore();
+    }
+
+    // Only the first record, a new connection, was published.
+    const transitions = output.lines().filter((line) => 'ConnectionTransitions' in line);
+    expect(transitions.map((line) => [line.Status, line.ConnectionTransitions])).toEqual([
+      ['Created', 1],
+      ['Created', 1],
+    ]);
+  });
+
   it('logs each change it published with the invocation it was published in', async () => {
     const logger = new RecordingLogger({ stage: 'test' });
     const { deauthorized, record } = deauthorization(key());

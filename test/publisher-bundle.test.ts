@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { invokeDeployedFunction } from '../bench/deployed-bundle';
 import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { dataPoints, emfLines } from './support/emf';
 import { FakeEventBridge, startEventBridgeServer } from './support/fake-eventbridge';
 import { deauthorization, streamEvent } from './support/stream-records';
 
@@ -40,6 +41,12 @@ describe('the synthesized publisher bundle', () => {
       });
       const result = run.invocations[0]?.response;
       expect(result).toEqual({ batchItemFailures: [] });
+      // The transition, by new status with and without the platform, for the surge alarm and the dashboard.
+      const transitions = dataPoints(emfLines(run.stdout), 'ConnectionTransitions');
+      expect(transitions.map(({ dimensions, value }) => [dimensions, value])).toEqual([
+        [{ service: 'codat-connections', stage: 'dev', Status: 'Deauthorized', Platform: 'Basiq' }, 1],
+        [{ service: 'codat-connections', stage: 'dev', Status: 'Deauthorized' }, 1],
+      ]);
     } finally {
       await eventBridge.close();
     }

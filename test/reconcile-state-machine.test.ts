@@ -2,6 +2,7 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { RECONCILE_METRIC } from '../src/observability/names';
 import { type SynthesizedStack, synthesizeStack } from './support/deployed-bundle';
+import { dataPoints, emfLines } from './support/emf';
 import { ENGINES } from './support/engines';
 import {
   accountView,
@@ -63,6 +64,25 @@ function placeholderSecret(): string {
   });
 }
 
+/** The `Connections` the sweep published, by status alone: status → count. */
+function connectionsByStatus(record: ExecutionRecord): Record<string, unknown> {
+  const [sweep] = record.runsOf('Sweep');
+  const points = dataPoints(emfLines(sweep?.stdout ?? ''), 'Connections');
+  return Object.fromEntries(
+    points
+      .filter((point) => Object.keys(point.dimensions).length === 3)
+      .map((point) => [point.dimensions.Status, point.value]),
+  );
+}
+
+/** The live connections of `items` by status, zeros for the statuses none has. */
+function liveByStatus(items: readonly { status: unknown; deleted: boolean }[]): Record<string, number> {
+  const counts: Record<string, number> = { Deauthorized: 0, Linked: 0, PendingAuth: 0, Unlinked: 0 };
+  for (const item of items)
+    if (!item.deleted) counts[String(item.status)] = (counts[String(item.status)] ?? 0) + 1;
+  return counts;
+}
+
 const caught = (record: ExecutionRecord, state: string) =>
   record.events.filter((event) => event.type === 'StateCaught' && event.state?.name === state);
 
@@ -88,6 +108,7 @@ describe.each(ENGINES)('the reconciler state machine, executed on %s', (engine) 
         walkId: record.name,
         totals: { pages: 3, companies: 7, connections: 14, created: 14, tombstoned: 0 },
       });
+      expect(connectionsByStatus(record)).toEqual(liveByStatus(accountView(world.account)));
     },
     EXECUTION_MS,
   );
@@ -174,6 +195,8 @@ describe.each(ENGINES)('the reconciler state machine, executed on %s', (engine) 
       );
       expect(items.filter((item) => !item.deleted)).toEqual(accountView(world.account));
       expect(record.output).toMatchObject({ totals: { tombstoned: 3 } });
+      // The sweep's counts are the table as it leaves it: the three tombstones are not live.
+      expect(connectionsByStatus(record)).toEqual(liveByStatus(items));
     },
     EXECUTION_MS,
   );
@@ -204,6 +227,8 @@ describe.each(ENGINES)('the reconciler state machine, executed on %s', (engine) 
       );
       expect(world.dynamoDb.writesTo(world.table.tableName)).toEqual([]);
       expect(tableView(await storedItems(world)).filter((item) => item.deleted)).toEqual([]);
+      // Counts only from a complete walk.
+      expect(connectionsByStatus(record)).toEqual({});
     },
     EXECUTION_MS,
   );

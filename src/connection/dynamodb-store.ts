@@ -18,6 +18,7 @@ import type {
   CompanyTombstoneOutcome,
   ConnectionChange,
   ConnectionStore,
+  LiveConnection,
   StoredConnection,
   WriteOutcome,
 } from './store';
@@ -146,25 +147,37 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   }
 
   /**
-   * Scans the table for companies with a live connection. Only the keys are fetched; an item's
-   * read units count its whole size all the same, which for a daily sweep is cents per million
-   * items. A company's items are adjacent in a Scan, so repeats are dropped as they come.
+   * Scans the table for companies with a live connection. Only the keys and the three short
+   * attributes `onLive` is told are fetched; an item's read units count its whole size all the
+   * same, which for a daily sweep is cents per million items. A company's items are adjacent in
+   * a Scan, so repeats are dropped as they come.
    */
-  async *companiesWithLiveConnections(): AsyncIterable<string> {
+  async *companiesWithLiveConnections(onLive?: (connection: LiveConnection) => void): AsyncIterable<string> {
     let previous: string | undefined;
     try {
       const pages = paginateScan(
         { client: this.client },
         {
           TableName: this.tableName,
-          ProjectionExpression: '#pk',
+          ProjectionExpression: '#pk, #status, #platformName, #sourceType',
           FilterExpression: 'attribute_not_exists(#deleted) OR #deleted = :false',
-          ExpressionAttributeNames: { '#pk': partitionKey, '#deleted': 'deleted' },
+          ExpressionAttributeNames: {
+            '#pk': partitionKey,
+            '#deleted': 'deleted',
+            '#status': 'status',
+            '#platformName': 'platformName',
+            '#sourceType': 'sourceType',
+          },
           ExpressionAttributeValues: { ':false': { BOOL: false } },
         },
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) {
+          onLive?.({
+            status: item.status?.S ?? '',
+            platformName: item.platformName?.S ?? '',
+            sourceType: item.sourceType?.S ?? '',
+          });
           const companyId = item[partitionKey]?.S;
           if (companyId !== undefined && companyId !== previous) yield companyId;
           previous = companyId;

@@ -90,8 +90,19 @@ export interface ConnectionReader {
 
 /** What a reconciliation's sweep needs to find companies the API no longer lists. */
 export interface CompanyLister {
-  /** The id of every company with at least one live (not deleted) connection, each once. */
-  companiesWithLiveConnections(): AsyncIterable<string>;
+  /**
+   * The id of every company with at least one live (not deleted) connection, each once;
+   * `onLive`, if given, is told the status, platform and source type of each live connection
+   * read on the way (the sweep's census, src/health/connection-census.ts).
+   */
+  companiesWithLiveConnections(onLive?: (connection: LiveConnection) => void): AsyncIterable<string>;
+}
+
+/** What the sweep's Scan reads of each live connection besides its key. */
+export interface LiveConnection {
+  status: string;
+  platformName: string;
+  sourceType: string;
 }
 
 /**

@@ -1,20 +1,24 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { publishTransitions, TransitionTally } from '../health/health-metrics';
 import { CHANGE_EVENTS_METRIC, DIMENSION } from '../observability/names';
 import type { Metrics } from '../observability/powertools';
+import type { ConnectionChangeDetail } from './change-event';
 import type { RecordResult } from './publish-records';
 
 /** What became of one stream record: published, skipped, failed, or left behind an earlier failure. */
 export type CountedResult = RecordResult | 'failed' | 'deferred';
 
-/** One batch's records by what became of them. */
+/** One batch's records by what became of them, and its published changes' transitions. */
 export class ResultTally {
   readonly counts = new Map<CountedResult, number>();
+  readonly transitions = new TransitionTally();
 
-  /** Counts one record; bound, so that it can be handed on as a callback. */
-  readonly count = (result: CountedResult): void => {
+  /** Counts one record, and a published one's transition; bound, so that it can be handed on as a callback. */
+  readonly count = (result: CountedResult, detail?: ConnectionChangeDetail): void => {
     this.counts.set(result, (this.counts.get(result) ?? 0) + 1);
+    if (detail) this.transitions.add(detail);
   };
 }
 
@@ -32,7 +36,8 @@ export function tallyOf(event: StreamEvent): ResultTally {
 
 /**
  * Gives each batch a fresh tally, and publishes it once the batch is done, whether the handler
- * returned or threw: one `ChangeEvents` line per result, however many records the batch held.
+ * returned or threw: one `ChangeEvents` line per result, however many records the batch held,
+ * then the `ConnectionTransitions` of the changes it published (health-metrics.ts).
  * Each line is a Powertools single metric, since each carries its own `Result`; Powertools'
  * `logMetrics` flushes one set of dimensions, and warns on every batch when it has none stored.
  */
@@ -46,6 +51,7 @@ export function changeEventCounts(
       single.addDimension(DIMENSION.result, result);
       single.addMetric(CHANGE_EVENTS_METRIC, MetricUnit.Count, value);
     }
+    publishTransitions(metrics, event.tally.transitions);
   };
   return {
     before: (request) => {

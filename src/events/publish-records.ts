@@ -1,5 +1,6 @@
 import { EarlierRecordFailedError } from '../errors';
 import type { Logger } from '../observability/powertools';
+import type { ConnectionChangeDetail } from './change-event';
 import type { ChangePublisher } from './publisher';
 import type { ChangeRecord } from './stream-record';
 import { changeOfRecord } from './stream-record';
@@ -15,7 +16,7 @@ export type RecordResult = 'published' | 'skipped';
 export function recordPublisher(
   publisher: ChangePublisher,
   logger: Logger,
-  onResult: (result: RecordResult) => void = () => {},
+  onResult: (result: RecordResult, detail?: ConnectionChangeDetail) => void = () => {},
 ) {
   let failed = false;
   return async (record: ChangeRecord & { eventID?: string }): Promise<RecordResult> => {
@@ -30,7 +31,7 @@ export function recordPublisher(
       await publisher.publish(decision.detail);
       const { changeId, companyId, connectionId, change, status, previousStatus } = decision.detail;
       logger.info('change published', { changeId, companyId, connectionId, change, previousStatus, status });
-      onResult('published');
+      onResult('published', decision.detail);
       return 'published';
     } catch (error) {
       failed = true;

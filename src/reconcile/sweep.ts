@@ -1,6 +1,7 @@
 import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
 import { CodatApiError, RequestFailedError } from '../errors';
+import { ConnectionCensus, type ConnectionCounts } from '../health/connection-census';
 import { type AbsentConnection, isComplete } from './journal';
 import {
   addRequests,
@@ -22,6 +23,8 @@ export interface SweepResult {
   complete: boolean;
   /** Why the walk is incomplete, in a few lines: failed pages, invalid items, unchecked companies. */
   problems: string[];
+  /** The live connections the walk leaves, by status, platform and source type; complete walks only. */
+  counts?: ConnectionCounts;
 }
 
 /**
@@ -46,7 +49,9 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
     absences.push(...page.absent);
   }
   const missing: string[] = [];
-  for await (const companyId of ctx.companies.companiesWithLiveConnections()) {
+  // The Scan reads every live item: counted on the way, for the health metrics.
+  const census = new ConnectionCensus();
+  for await (const companyId of ctx.companies.companiesWithLiveConnections(census.count)) {
     if (!reads.has(companyId)) missing.push(companyId);
   }
   const lookups = await lookUp(missing, progress, ctx);
@@ -72,6 +77,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
       tombstoneOf(stored, { event, expiresAt, receivedAt: receivedAt.toISOString() }),
     );
     if (outcome !== 'applied') return;
+    census.forget(stored.connection);
     progress.totals.tombstoned += 1;
     const note: ChangeNote = {
       kind: 'tombstoned',
@@ -88,7 +94,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
   await forEachLimit(lookups.gone, ctx.concurrency, async ({ companyId, event }) => {
     for (const item of await ctx.reader.listByCompany(companyId)) await bury(item, event);
   });
-  return { complete: true, problems: [] };
+  return { complete: true, problems: [], counts: census.counts() };
 }
 
 /**
