@@ -5,7 +5,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
-import { DYNAMODB_REQUESTS_IN_FLIGHT } from '../aws/clients';
+import { DYNAMODB_REQUESTS_IN_FLIGHT, SCAN_PAGE_REQUEST } from '../aws/clients';
 import { StorageUnavailableError, UnstorableChangeError } from '../errors';
 import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
@@ -42,6 +42,15 @@ const { partitionKey, sortKey } = CONNECTION_TABLE;
  * progress kept.
  */
 export const TOMBSTONE_WRITES_IN_FLIGHT = DYNAMODB_REQUESTS_IN_FLIGHT;
+
+/**
+ * The most items one page of the sweep's Scan reads (its `Limit`), so that a page is bounded in
+ * work by items, not only by DynamoDB's 1 MB: about 0.8 MB of 0.8 KB connections, so in AWS the
+ * pages are as few as without it. DynamoDB Local answers an unbounded page in time that grows
+ * with the items left after its start key (1.4 to 1.9 s a page at 40,000 items, the first pages
+ * slowest, past the request timeout at 200,000), and a page of 1,000 in 0.17 s.
+ */
+export const SCAN_PAGE_ITEMS = 1_000;
 
 export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
@@ -148,7 +157,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   /**
    * Scans the table for companies with a live connection. Only the keys are fetched; an item's
    * read units count its whole size all the same, which for a daily sweep is cents per million
-   * items. A company's items are adjacent in a Scan, so repeats are dropped as they come.
+   * items. A company's items are adjacent in a Scan, so repeats are dropped as they come. Pages
+   * of at most SCAN_PAGE_ITEMS, each attempt given SCAN_PAGE_REQUEST's time.
    */
   async *companiesWithLiveConnections(): AsyncIterable<string> {
     let previous: string | undefined;
@@ -161,7 +171,9 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
           FilterExpression: 'attribute_not_exists(#deleted) OR #deleted = :false',
           ExpressionAttributeNames: { '#pk': partitionKey, '#deleted': 'deleted' },
           ExpressionAttributeValues: { ':false': { BOOL: false } },
+          Limit: SCAN_PAGE_ITEMS,
         },
+        SCAN_PAGE_REQUEST,
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) {
