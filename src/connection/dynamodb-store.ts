@@ -18,6 +18,7 @@ import type {
   CompanyTombstoneOutcome,
   ConnectionChange,
   ConnectionStore,
+  ListOptions,
   StoredConnection,
   WriteOutcome,
 } from './store';
@@ -107,7 +108,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     }
   }
 
-  async listByCompany(companyId: string): Promise<StoredConnection[]> {
+  async listByCompany(companyId: string, options: ListOptions = {}): Promise<StoredConnection[]> {
     const found: StoredConnection[] = [];
     try {
       const pages = paginateQuery(
@@ -117,7 +118,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
           KeyConditionExpression: '#pk = :companyId',
           ExpressionAttributeNames: { '#pk': partitionKey },
           ExpressionAttributeValues: { ':companyId': { S: companyId } },
-          ConsistentRead: true,
+          ConsistentRead: options.consistentRead ?? true,
         },
       );
       for await (const page of pages) found.push(...(page.Items ?? []).map(toStoredConnection));
