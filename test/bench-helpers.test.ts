@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { startDynamoDbProxy } from '../bench/dynamodb-proxy';
 import { seedByBatches } from '../bench/reconcile-seed';
+import { goalCell } from '../bench/report';
 import { changeOf, newDelivery } from '../bench/support';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable } from '../local/embedded-dynamodb';
@@ -97,5 +98,11 @@ describe('the bench’s helpers', () => {
     expect(proxy.tally.units).toEqual({ UpdateItem: 1, GetItem: 1, Query: 1.5 });
     // The repeat failed its condition: DynamoDB's error answer carries no units.
     expect(proxy.tally.unmetered).toEqual({ UpdateItem: 1 });
+  });
+
+  it('writes a goal as docs/performance.md does: the goal and whether it was met, or reported alone', () => {
+    expect(goalCell({ goal: '≤ 1.05', met: true })).toBe('≤ 1.05, met');
+    expect(goalCell({ goal: '≤ 1.05', met: false })).toBe('≤ 1.05, not met');
+    expect(goalCell({ goal: 'reported', met: undefined })).toBe('reported');
   });
 });
