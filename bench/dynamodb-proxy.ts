@@ -2,7 +2,8 @@
  * An HTTP proxy in front of a DynamoDB endpoint that measures what its callers cost: it counts
  * every operation (its `X-Amz-Target`), asks DynamoDB for the capacity each item operation
  * consumed (`ReturnConsumedCapacity: TOTAL` added to the request) and sums the answers'
- * `ConsumedCapacity`, and can hold every answer back by a fixed delay, as a farther database.
+ * `ConsumedCapacity`, and can hold answers back: by a fixed delay, as a farther database, or by
+ * one worked out from each answer, as a database slower for larger pages.
  * The callers' own code is not changed; only what goes over the wire is.
  */
 import { createServer, type IncomingMessage, request } from 'node:http';
@@ -32,12 +33,15 @@ export interface DynamoDbProxy {
   tally: ProxyTally;
   /** Forgets what was counted so far. */
   reset(): void;
-  /** Holds every answer back by `ms` from now on (0: none). */
-  setDelay(ms: number): void;
+  /** Holds every answer back by `ms` from now on (0: none), or by what `ms` gives for each answer. */
+  setDelay(ms: number | AnswerDelay): void;
   /** Called with each operation as it arrives, before it is forwarded. */
   onOperation?: (operation: string) => void;
   close(): Promise<void>;
 }
+
+/** How long to hold back one answer, in ms, from its operation and its parsed body. */
+export type AnswerDelay = (operation: string, answer: unknown) => number;
 
 const emptyTally = (): ProxyTally => ({ calls: {}, units: {}, unmetered: {} });
 const add = (counts: Record<string, number>, key: string, value: number) => {
@@ -61,7 +65,7 @@ function unitsOf(answer: unknown): number | undefined {
 /** Starts the proxy on loopback in front of `target` (an `http://` endpoint). */
 export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy> {
   const { hostname, port } = new URL(target);
-  let delayMs = 0;
+  let delay: AnswerDelay = () => 0;
   const proxy: DynamoDbProxy = {
     endpoint: '',
     tally: emptyTally(),
@@ -69,7 +73,7 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
       proxy.tally = emptyTally();
     },
     setDelay: (ms) => {
-      delayMs = ms;
+      delay = typeof ms === 'number' ? () => ms : ms;
     },
     close: async () => {},
   };
@@ -93,16 +97,18 @@ export async function startDynamoDbProxy(target: string): Promise<DynamoDbProxy>
       { host: hostname, port, method: incoming.method, path: incoming.url, headers },
       async (answer) => {
         const answered = await bodyOf(answer);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(answered.toString('utf8'));
+        } catch {
+          parsed = undefined;
+        }
         if (metered) {
-          let units: number | undefined;
-          try {
-            units = unitsOf(JSON.parse(answered.toString('utf8')));
-          } catch {
-            units = undefined;
-          }
+          const units = unitsOf(parsed);
           if (units === undefined) add(proxy.tally.unmetered, operation, 1);
           else add(proxy.tally.units, operation, units);
         }
+        const delayMs = delay(operation, parsed);
         if (delayMs > 0) await sleep(delayMs);
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         outgoing.end(answered);

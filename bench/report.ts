@@ -46,7 +46,21 @@ function rowsOf({ latency, throughput, bundles, calls, breakdown, reconcile }: B
   ];
 }
 
-/** Prints the table to stdout and writes bench/results/bench.json. */
+/** os.loadavg(): 1, 5 and 15 minutes. */
+export function loadAverageNow(): string {
+  return os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(', ');
+}
+
+/** A row's goal and whether it was met, in one cell, as docs/performance.md writes it. */
+export function goalCell(row: Pick<Row, 'goal' | 'met'>): string {
+  if (row.met === undefined) return row.goal;
+  return `${row.goal}, ${row.met ? 'met' : 'not met'}`;
+}
+
+/** Prints the table (in docs/performance.md's format) to stdout and writes bench/results/bench.json. */
 export function report(figures: BenchFigures): void {
   const rows = rowsOf(figures);
   const wallSeconds = (performance.now() - figures.wallStart) / 1000;
@@ -54,24 +68,30 @@ export function report(figures: BenchFigures): void {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
     loadAverageAtStart: figures.loadAverage,
+    loadAverageAtEnd: loadAverageNow(),
     totalMemoryBytes: os.totalmem(),
     node: process.version,
     platform: `${os.platform()} ${os.arch()}`,
   };
+  const loadAtEnd = machine.loadAverageAtEnd;
+  const started = figures.startedAt.toISOString().slice(0, 16).replace('T', ' ');
   const header = [
     `Benchmark of the Codat webhook receiver, ${figures.startedAt.toISOString()}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node} (${machine.platform})`,
     `latency: ${LATENCY_PAIRS} interleaved rounds of handler, bare UpdateItem and store.write (order rotated) after ${LATENCY_WARMUP_PAIRS} warm-up, on DynamoDB Local over loopback and on dynalite in process; throughput: ${THROUGHPUT_REQUESTS} requests per side on dynalite; costs and the reconciler on DynamoDB Local`,
-    `load average at start ${figures.loadAverage}`,
+    `load average at start ${figures.loadAverage}, at end ${loadAtEnd}`,
+    '',
+    // The table as docs/performance.md gives it, to be pasted under this sentence.
+    `Measured with \`npm run bench\` on this project's ${machine.cores}-core ${machine.cpu} machine, Node ${machine.node.replace(/^v/, '')}, ${started} UTC (load average ${figures.loadAverage} at the start of the run, ${loadAtEnd} at its end):`,
+    '',
   ];
   const cells = rows.map((row) => [
     row.figure,
     row.measured,
     row.ratio === undefined ? '' : row.ratio.toFixed(3),
-    row.goal,
-    row.met === undefined ? '' : row.met ? 'yes' : 'NO',
+    goalCell(row),
   ]);
-  const titles = ['figure', 'measured', 'ratio', 'goal', 'met'];
+  const titles = ['figure', 'measured', 'ratio', 'goal'];
   const widths = titles.map((title, column) =>
     Math.max(title.length, ...cells.map((cell) => (cell[column] ?? '').length)),
   );

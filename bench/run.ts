@@ -4,7 +4,6 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { parseCommandLine, usageError } from '../local/command-line';
 import type { BreakdownFigures } from './breakdown';
@@ -13,7 +12,7 @@ import type { BundleFigures } from './cold-start';
 import type { FigureName } from './figure';
 import type { LatencyFigures } from './latency';
 import type { ReconcileFigures } from './reconcile';
-import { type BenchFigures, report } from './report';
+import { type BenchFigures, loadAverageNow, report } from './report';
 import { RESULTS, ROOT } from './support';
 import type { ThroughputFigures } from './throughput';
 
@@ -58,10 +57,7 @@ if (values['skip-reconcile']) parts.delete('reconcile');
 const runs = (part: Part) => parts.has(part);
 
 const startedAt = new Date();
-const loadAverage = os
-  .loadavg()
-  .map((load) => load.toFixed(2))
-  .join(', ');
+const loadAverage = loadAverageNow();
 const wallStart = performance.now();
 mkdirSync(RESULTS, { recursive: true });
 

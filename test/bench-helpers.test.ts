@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { startDynamoDbProxy } from '../bench/dynamodb-proxy';
 import { seedByBatches } from '../bench/reconcile-seed';
+import { goalCell } from '../bench/report';
 import { changeOf, newDelivery } from '../bench/support';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable } from '../local/embedded-dynamodb';
@@ -89,11 +90,19 @@ describe('the bench’s helpers', () => {
     await store.write(change);
     await store.get(change.companyId, change.connection.id);
     await store.listByCompany(change.companyId);
+    await store.listByCompany(change.companyId, { consistentRead: false });
 
-    expect(proxy.tally.calls).toEqual({ UpdateItem: 2, GetItem: 1, Query: 1 });
-    // An item under 1 KB: one write unit, and one read unit for each consistent read of it.
-    expect(proxy.tally.units).toEqual({ UpdateItem: 1, GetItem: 1, Query: 1 });
+    expect(proxy.tally.calls).toEqual({ UpdateItem: 2, GetItem: 1, Query: 2 });
+    // An item under 1 KB: one write unit, one read unit for each consistent read of it, and
+    // half a unit for the eventually consistent Query (the walk's).
+    expect(proxy.tally.units).toEqual({ UpdateItem: 1, GetItem: 1, Query: 1.5 });
     // The repeat failed its condition: DynamoDB's error answer carries no units.
     expect(proxy.tally.unmetered).toEqual({ UpdateItem: 1 });
+  });
+
+  it('writes a goal as docs/performance.md does: the goal and whether it was met, or reported alone', () => {
+    expect(goalCell({ goal: '≤ 1.05', met: true })).toBe('≤ 1.05, met');
+    expect(goalCell({ goal: '≤ 1.05', met: false })).toBe('≤ 1.05, not met');
+    expect(goalCell({ goal: 'reported', met: undefined })).toBe('reported');
   });
 });

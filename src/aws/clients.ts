@@ -56,6 +56,17 @@ export const CLIENT_POLICIES = {
 } as const;
 
 /**
+ * The options of one request of the sweep's Scan, in place of its client's (`client.send(command,
+ * SCAN_PAGE_REQUEST)`): each attempt of a page may take 10 s. The delivery path's 2 s are made
+ * for one small item inside the provider's 15 s window; a Scan page reads up to
+ * `SCAN_PAGE_ITEMS` items, and the sweep has no one waiting on it (its step has 15 minutes). A
+ * page that took longer than 2 s would take as long again when retried, and after 3 attempts
+ * fail the whole walk, which then deletes nothing. Retries and the in-flight limit stay the
+ * client's.
+ */
+export const SCAN_PAGE_REQUEST = { requestTimeout: 10_000 } as const;
+
+/**
  * A gate of `limit` places around each attempt of each request (inside the SDK's retries, so a
  * retry's back-off holds no place; outside its deserializer, so a place is held until the reply
  * is read off the socket).

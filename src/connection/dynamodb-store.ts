@@ -5,7 +5,7 @@ import {
   paginateQuery,
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
-import { DYNAMODB_REQUESTS_IN_FLIGHT } from '../aws/clients';
+import { DYNAMODB_REQUESTS_IN_FLIGHT, SCAN_PAGE_REQUEST } from '../aws/clients';
 import { StorageUnavailableError, UnstorableChangeError } from '../errors';
 import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
@@ -18,6 +18,7 @@ import type {
   CompanyTombstoneOutcome,
   ConnectionChange,
   ConnectionStore,
+  ListOptions,
   LiveConnection,
   StoredConnection,
   WriteOutcome,
@@ -43,6 +44,15 @@ const { partitionKey, sortKey } = CONNECTION_TABLE;
  * progress kept.
  */
 export const TOMBSTONE_WRITES_IN_FLIGHT = DYNAMODB_REQUESTS_IN_FLIGHT;
+
+/**
+ * The most items one page of the sweep's Scan reads (its `Limit`), so that a page is bounded in
+ * work by items, not only by DynamoDB's 1 MB: about 0.8 MB of 0.8 KB connections, so in AWS the
+ * pages are as few as without it. DynamoDB Local answers an unbounded page in time that grows
+ * with the items left after its start key (1.4 to 1.9 s a page at 40,000 items, the first pages
+ * slowest, past the request timeout at 200,000), and a page of 1,000 in 0.17 s.
+ */
+export const SCAN_PAGE_ITEMS = 1_000;
 
 export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   constructor(
@@ -99,7 +109,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     }
   }
 
-  async listByCompany(companyId: string): Promise<StoredConnection[]> {
+  async listByCompany(companyId: string, options: ListOptions = {}): Promise<StoredConnection[]> {
     const found: StoredConnection[] = [];
     try {
       const pages = paginateQuery(
@@ -109,7 +119,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
           KeyConditionExpression: '#pk = :companyId',
           ExpressionAttributeNames: { '#pk': partitionKey },
           ExpressionAttributeValues: { ':companyId': { S: companyId } },
-          ConsistentRead: true,
+          ConsistentRead: options.consistentRead ?? true,
         },
       );
       for await (const page of pages) found.push(...(page.Items ?? []).map(toStoredConnection));
@@ -150,7 +160,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
    * Scans the table for companies with a live connection. Only the keys and the three short
    * attributes `onLive` is told are fetched; an item's read units count its whole size all the
    * same, which for a daily sweep is cents per million items. A company's items are adjacent in
-   * a Scan, so repeats are dropped as they come.
+   * a Scan, so repeats are dropped as they come. Pages of at most SCAN_PAGE_ITEMS, each attempt
+   * given SCAN_PAGE_REQUEST's time.
    */
   async *companiesWithLiveConnections(onLive?: (connection: LiveConnection) => void): AsyncIterable<string> {
     let previous: string | undefined;
@@ -169,7 +180,9 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
             '#sourceType': 'sourceType',
           },
           ExpressionAttributeValues: { ':false': { BOOL: false } },
+          Limit: SCAN_PAGE_ITEMS,
         },
+        SCAN_PAGE_REQUEST,
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) {

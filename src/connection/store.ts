@@ -85,7 +85,17 @@ export interface ConnectionWriter {
 /** What the read routes need. */
 export interface ConnectionReader {
   get(companyId: string, connectionId: string): Promise<StoredConnection | undefined>;
-  listByCompany(companyId: string): Promise<StoredConnection[]>;
+  listByCompany(companyId: string, options?: ListOptions): Promise<StoredConnection[]>;
+}
+
+export interface ListOptions {
+  /**
+   * Whether the read reflects every write that succeeded before it. An eventually consistent
+   * read costs half the read units and may miss the last second's writes; only a caller whose
+   * writes are conditional on what is stored, never on what it read, may ask for one.
+   * @default true
+   */
+  consistentRead?: boolean;
 }
 
 /** What a reconciliation's sweep needs to find companies the API no longer lists. */

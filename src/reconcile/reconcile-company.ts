@@ -27,8 +27,19 @@ export async function reconcileCompany(
   ctx: WalkContext,
   where: ReadAt = {},
 ): Promise<{ counts: Partial<WalkTotals>; absent: AbsentConnection[]; invalid: InvalidNote[] }> {
+  // Eventually consistent: half the read units of the walk's one read per company (0.5 unit
+  // for a company's items under 4 KB), and safe because nothing this read leads to is decided
+  // by it alone. Every write it leads to is conditional on the stored order key (buildUpdate),
+  // so a read that missed the last second's writes costs at most a write that the condition
+  // refuses (stale), or one that stores what the API shows anyway; and a connection it shows
+  // live that is not is only journaled absent, which the sweep reads again, consistently
+  // (`reader.get`), before a conditional tombstone. A connection it missed is left for the next
+  // walk, as one stored just after a consistent read would be.
   const stored = new Map(
-    (await ctx.reader.listByCompany(company.id)).map((item) => [item.connection.id, item]),
+    (await ctx.reader.listByCompany(company.id, { consistentRead: false })).map((item) => [
+      item.connection.id,
+      item,
+    ]),
   );
   const observed = snapshotEvent(ctx.clock, readAt, 'reconcile.observed');
   const counts = { connections: 0, created: 0, updated: 0, unchanged: 0, newerKept: 0, invalid: 0 };
