@@ -342,10 +342,19 @@ describe('the function configuration', () => {
     expect(() => readLambdaConfig({ ...base, ALLOWED_SOURCE_IPS: 'codat.io' })).toThrow(/ALLOWED_SOURCE_IPS/);
   });
 
-  it.each([
-    ['read function', readReadConfig, 'TABLE_NAME', 'tableName'],
-    ['publisher', readPublisherConfig, 'EVENT_BUS_NAME', 'eventBusName'],
-  ] as const)(
+  it('reads the read function’s two tables in camelCase, and names every one missing at once', () => {
+    expect(readReadConfig({ TABLE_NAME: 'named', HISTORY_TABLE_NAME: 'history', STAGE: 'prod' })).toEqual({
+      tableName: 'named',
+      historyTableName: 'history',
+      logLevel: 'info',
+      stage: 'prod',
+    });
+    expect(() => readReadConfig({ LOG_LEVEL: 'loud' })).toThrow(
+      'Invalid configuration: TABLE_NAME is required; HISTORY_TABLE_NAME is required; LOG_LEVEL must be one of debug, info, warn, error',
+    );
+  });
+
+  it.each([['publisher', readPublisherConfig, 'EVENT_BUS_NAME', 'eventBusName']] as const)(
     'reads the %s’s one resource in camelCase, and refuses to start without it',
     (_, read, variable, key) => {
       expect(read({ [variable]: 'named', STAGE: 'prod' })).toEqual({
