@@ -17,11 +17,20 @@ import type { ConnectionWriter } from '../src/connection/store';
 import { DeliveryMetrics } from '../src/observability/metrics';
 import { createLogger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
-import { changeOf, discardingOutput, median, newDelivery, percentile, receiverDefaults } from './support';
+import { bareVerifyingReceiver } from './bare-verifying';
+import {
+  BENCH_SECRETS,
+  changeOf,
+  discardingOutput,
+  median,
+  newDelivery,
+  percentile,
+  receiverDefaults,
+} from './support';
 
-/** Rounds of the three variants left out of the figures, while the JIT and the sockets settle. */
+/** Rounds of the four variants left out of the figures, while the JIT and the sockets settle. */
 export const LATENCY_WARMUP_PAIRS = 300;
-/** Rounds of the three variants measured. */
+/** Rounds of the four variants measured. */
 export const LATENCY_PAIRS = 2_000;
 
 /** The database both sides write to: dynalite in this process, or DynamoDB Local over loopback. */
@@ -35,18 +44,24 @@ export interface LatencyFigures {
   handlerP99Ms: number;
   bareP50Ms: number;
   bareP99Ms: number;
+  /** The bare verifying receiver (bench/bare-verifying.ts): signature, JSON, schema, the same write. */
+  verifyingP50Ms: number;
+  verifyingP99Ms: number;
   storeWriteP50Ms: number;
   storeWriteP99Ms: number;
   /** The handler's time less its own store.write's, in the same rounds: its work between database calls. */
   ownWorkP50Ms: number;
   /** Median over the rounds of handler / bare UpdateItem, each pair timed back to back. */
   pairedRatio: number;
+  /** Median over the rounds of handler / bare verifying receiver, timed in the same rounds. */
+  verifyingPairedRatio: number;
   outcomes: Record<string, number>;
 }
 
 /**
- * Times the handler, a bare UpdateItem and the store's write alone (for attribution), one
- * after the other in every round; signing and building the items stay outside the timing.
+ * Times the handler, the bare verifying receiver, a bare UpdateItem and the store's write alone
+ * (for attribution), one after the other in every round; signing the deliveries and building the
+ * bare UpdateItem stay outside the timing.
  */
 export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promise<LatencyFigures> {
   const database = engine === 'dynalite' ? await startEmbeddedDynamoDb() : await startDynamoDbLocal();
@@ -74,7 +89,12 @@ export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promis
     metrics: new DeliveryMetrics({ stage: 'bench' }),
   });
 
+  const [secret] = BENCH_SECRETS;
+  if (!secret) throw new Error('the bench has no signing secret');
+  const verifying = bareVerifyingReceiver(client, tableName, secret);
+
   const handlerMs: number[] = [];
+  const verifyingMs: number[] = [];
   const bareMs: number[] = [];
   const storeMs: number[] = [];
   const ownMs: number[] = [];
@@ -93,6 +113,15 @@ export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promis
     const key = `${response.statusCode} ${response.body}`;
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   };
+  const oneVerifying = async (record: boolean) => {
+    const { body, headers } = newDelivery();
+    const event = apiGatewayEvent({ headers, body });
+    const start = performance.now();
+    const response = await verifying(event);
+    const elapsed = performance.now() - start;
+    if (response.statusCode !== 200) throw new Error(`the verifying floor answered ${response.statusCode}`);
+    if (record) verifyingMs.push(elapsed);
+  };
   const oneBare = async (record: boolean) => {
     const command = buildUpdate(tableName, changeOf(newDelivery().event));
     const start = performance.now();
@@ -107,7 +136,7 @@ export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promis
     const elapsed = performance.now() - start;
     if (record) storeMs.push(elapsed);
   };
-  const variants = [oneHandler, oneBare, oneStore];
+  const variants = [oneHandler, oneVerifying, oneBare, oneStore];
   await discardingOutput(async () => {
     for (let index = 0; index < LATENCY_WARMUP_PAIRS + LATENCY_PAIRS; index++) {
       const record = index >= LATENCY_WARMUP_PAIRS;
@@ -127,10 +156,13 @@ export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promis
     handlerP99Ms: percentile(handlerMs, 99),
     bareP50Ms: percentile(bareMs, 50),
     bareP99Ms: percentile(bareMs, 99),
+    verifyingP50Ms: percentile(verifyingMs, 50),
+    verifyingP99Ms: percentile(verifyingMs, 99),
     storeWriteP50Ms: percentile(storeMs, 50),
     storeWriteP99Ms: percentile(storeMs, 99),
     ownWorkP50Ms: percentile(ownMs, 50),
     pairedRatio: median(handlerMs.map((ms, index) => ms / (bareMs[index] ?? Number.NaN))),
+    verifyingPairedRatio: median(handlerMs.map((ms, index) => ms / (verifyingMs[index] ?? Number.NaN))),
     outcomes,
   };
 }

@@ -1,10 +1,12 @@
 import { paginateScan } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { bareVerifyingReceiver } from '../bench/bare-verifying';
 import { startDynamoDbProxy } from '../bench/dynamodb-proxy';
 import { seedByBatches } from '../bench/reconcile-seed';
 import { goalCell } from '../bench/report';
-import { changeOf, newDelivery } from '../bench/support';
+import { BENCH_SECRETS, changeOf, newDelivery, signedHeaders } from '../bench/support';
+import { apiGatewayEvent } from '../local/api-gateway-event';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable } from '../local/embedded-dynamodb';
 import { startFakeCodatApi } from '../local/fake-codat-api/server';
@@ -98,6 +100,35 @@ describe('the bench’s helpers', () => {
     expect(proxy.tally.units).toEqual({ UpdateItem: 1, GetItem: 1, Query: 1.5 });
     // The repeat failed its condition: DynamoDB's error answer carries no units.
     expect(proxy.tally.unmetered).toEqual({ UpdateItem: 1 });
+  });
+
+  it('has a verifying floor that refuses a bad signature, an old timestamp and an invalid body, and stores a valid one', async () => {
+    const table = await startEmbeddedTable();
+    closing.push(table.close);
+    const [secret] = BENCH_SECRETS;
+    if (!secret) throw new Error('the bench has no secret');
+    const floor = bareVerifyingReceiver(table.client, table.tableName, secret);
+    const valid = newDelivery();
+    const tampered = `${valid.body.slice(0, -1)} }`;
+    const invalid = JSON.stringify({ ...valid.event, eventType: 'connection.unknown' });
+    const old = { ...valid.headers, 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 301) };
+
+    const answers = [
+      await floor(apiGatewayEvent({ headers: valid.headers, body: tampered })),
+      await floor(apiGatewayEvent({ headers: old, body: valid.body })),
+      await floor(apiGatewayEvent({ headers: signedHeaders(invalid), body: invalid })),
+      await floor(apiGatewayEvent({ headers: signedHeaders('{'), body: '{' })),
+    ].map((answer) => answer.statusCode);
+    const stored = await floor(apiGatewayEvent({ headers: valid.headers, body: valid.body }));
+    const repeated = await floor(apiGatewayEvent({ headers: valid.headers, body: valid.body }));
+
+    expect(answers).toEqual([401, 401, 400, 400]);
+    expect([stored.body, repeated.body]).toEqual(['{"result":"applied"}', '{"result":"stale"}']);
+    const item = await table.store.get(
+      valid.event.payload.referenceCompany.id,
+      valid.event.payload.connection.id,
+    );
+    expect(item?.connection).toEqual(valid.event.payload.connection);
   });
 
   it('writes a goal as docs/performance.md does: the goal and whether it was met, or reported alone', () => {
