@@ -12,18 +12,10 @@ import { buildUpdate } from '../src/connection/connection-update';
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionWriter } from '../src/connection/store';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { verifySignature } from '../src/webhook/signature';
-import {
-  BENCH_SECRETS,
-  discardingOutput,
-  median,
-  newDelivery,
-  receiverDefaults,
-  silentLogger,
-} from './support';
+import { BENCH_SECRETS, discardingOutput, median, newDelivery, receiverDefaults } from './support';
 
 /** Timed iterations per step. */
 export const BREAKDOWN_ITERATIONS = 2_000;
@@ -45,13 +37,16 @@ const noDatabase: ConnectionWriter = {
 
 /** p50 of the handler's steps without any database, to see where its own time goes. */
 export async function measureBreakdown(): Promise<BreakdownFigures> {
-  const handler = createReceiver({ ...receiverDefaults, writer: noDatabase, logger: silentLogger() });
+  const handler = createReceiver({
+    ...receiverDefaults,
+    writer: noDatabase,
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'silent', metrics: false }),
+  });
   // As functions/receive-webhook.ts builds it: a JSON log line and EMF metrics per delivery.
   const instrumented = createReceiver({
     ...receiverDefaults,
     writer: noDatabase,
-    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
-    metrics: new DeliveryMetrics({ stage: 'bench' }),
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'info' }),
   });
   // Every iteration gets a delivery of its own, built before its timing starts.
   let delivery = newDelivery();

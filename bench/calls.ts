@@ -13,8 +13,7 @@ import { ensureConnectionTable } from '../local/embedded-dynamodb';
 import { lambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { type CompanyDeletedFigures, measureCompanyDeleted } from './company-deleted';
 import { READ_OPERATIONS, startDynamoDbProxy, sumOf, WRITE_OPERATIONS } from './dynamodb-proxy';
@@ -66,8 +65,7 @@ export async function measureCalls(): Promise<CallsFigures> {
   const handler = createReceiver({
     ...receiverDefaults,
     writer: new DynamoDbConnectionStore(client, tableName),
-    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
-    metrics: new DeliveryMetrics({ stage: 'bench' }),
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'info' }),
   });
   const deliver = async (body: string, headers: Record<string, string>): Promise<Answer> => {
     proxy.reset();

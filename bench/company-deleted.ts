@@ -10,8 +10,7 @@ import { apiGatewayEvent } from '../local/api-gateway-event';
 import { lambdaContext } from '../local/lambda-context';
 import { sampleCompanyEvent } from '../local/sample-events';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import type { DynamoDbProxy } from './dynamodb-proxy';
 import { changeOf, discardingOutput, median, newDelivery, receiverDefaults, signedHeaders } from './support';
@@ -47,8 +46,7 @@ export async function measureCompanyDeleted(
   const handler = createReceiver({
     ...receiverDefaults,
     writer: store,
-    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
-    metrics: new DeliveryMetrics({ stage: 'bench' }),
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'info' }),
   });
   const unexpected: string[] = [];
   let retriedUnchanged = 0;

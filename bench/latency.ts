@@ -14,8 +14,7 @@ import { lambdaContext } from '../local/lambda-context';
 import { buildUpdate } from '../src/connection/connection-update';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import type { ConnectionWriter } from '../src/connection/store';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { bareVerifyingReceiver } from './bare-verifying';
 import {
@@ -85,8 +84,7 @@ export async function measureLatency(engine: LatencyEngine = 'dynalite'): Promis
   const handler = createReceiver({
     ...receiverDefaults,
     writer: timedStore,
-    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
-    metrics: new DeliveryMetrics({ stage: 'bench' }),
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'info' }),
   });
 
   const [secret] = BENCH_SECRETS;

@@ -11,7 +11,6 @@ import { toConnectionChange } from '../src/connection/connection-change';
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionChange } from '../src/connection/store';
 import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
-import { createLogger, type Logger } from '../src/observability/powertools';
 import { signDelivery } from '../src/webhook/sign';
 import { parseSigningSecrets } from '../src/webhook/signature';
 
@@ -43,21 +42,6 @@ export const median = (samples: readonly number[]) => percentile(samples, 50);
 
 /** `value` to `digits` decimals, for the JSON file. */
 export const round = (value: number, digits = 3) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-/** A logger that writes nothing, so that only the work is timed and the table stays readable. */
-export function silentLogger(): Logger {
-  // Built silent, not made silent with setLogLevel('SILENT'): injectLambdaContext puts back the
-  // level a logger was built with on every warm invocation, and Powertools takes that level
-  // from POWERTOOLS_LOG_LEVEL when none is given (as the tests' setup does).
-  const previous = process.env.POWERTOOLS_LOG_LEVEL;
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
-  try {
-    return createLogger({ stage: 'bench' });
-  } finally {
-    if (previous === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
-    else process.env.POWERTOOLS_LOG_LEVEL = previous;
-  }
-}
 
 /** A new connection event (new connection id, so it is always applied) as a signed delivery. */
 export function newDelivery(eventType = 'connection.connected') {

@@ -12,8 +12,7 @@ import { httpApi } from '../local/lambda-http';
 import { buildUpdate } from '../src/connection/connection-update';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import { DEFAULT_LOCAL_TIMEOUT_MS, DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../src/defaults';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { changeOf, discardingOutput, newDelivery, receiverDefaults } from './support';
 
@@ -88,8 +87,7 @@ export async function measureThroughput(): Promise<ThroughputFigures> {
   const receiver = createReceiver({
     ...receiverDefaults,
     writer: new DynamoDbConnectionStore(client, tableName),
-    logger: createLogger({ stage: 'bench', logLevel: 'info' }),
-    metrics: new DeliveryMetrics({ stage: 'bench' }),
+    log: new DeliveryLog({ stage: 'bench', logLevel: 'info' }),
   });
   // The bare side's commands are built before its round; the request names the one to send.
   let commands: ReturnType<typeof buildUpdate>[] = [];

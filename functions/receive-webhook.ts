@@ -2,8 +2,7 @@ import { createDynamoDbClient, createSigningSecretClient } from '../src/aws/clie
 import { secretsManagerValue } from '../src/aws/secrets';
 import { readLambdaConfig } from '../src/config';
 import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret } from '../src/webhook/secret-source';
 
@@ -25,7 +24,6 @@ export const handler = createReceiver({
   writer: new DynamoDbConnectionStore(dynamoDb, config.tableName),
   signingSecrets,
   tombstoneTtlDays: config.tombstoneTtlDays,
-  logger: createLogger({ stage: config.stage, logLevel: config.logLevel }),
-  metrics: new DeliveryMetrics({ stage: config.stage }),
+  log: new DeliveryLog({ stage: config.stage, logLevel: config.logLevel }),
   allowedSourceIps: config.allowedSourceIps,
 });

@@ -11,6 +11,7 @@ import {
 } from '../src/defaults';
 import { json } from '../src/http/answers';
 import { createConnectionReader } from '../src/http/read-connections';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createLogger, type Logger } from '../src/observability/powertools';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
@@ -53,6 +54,11 @@ export interface LocalServerOptions {
   tombstoneTtlDays?: number;
   /** @default a Powertools Logger at the level of POWERTOOLS_LOG_LEVEL or LOG_LEVEL (info) */
   logger?: Logger;
+  /**
+   * The receiver's line per delivery, as in Lambda but without its metrics.
+   * @default at the level of POWERTOOLS_LOG_LEVEL or LOG_LEVEL (info), to stdout and stderr
+   */
+  deliveryLog?: DeliveryLog;
   /**
    * Called with each change event, built by the publisher's own code from each applied write.
    * @default - none; `GET /events` serves the latest ones either way
@@ -102,7 +108,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     writer: store,
     signingSecrets: async () => secrets,
     tombstoneTtlDays: options.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS,
-    logger,
+    log: options.deliveryLog ?? new DeliveryLog({ stage: 'local', metrics: false }),
   });
   const read = createConnectionReader(store);
   // The local run logs no line per read: the answer is all it serves.

@@ -9,6 +9,7 @@ import {
   LOG_LEVELS,
   WEBHOOK_PATH,
 } from '../src/defaults';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createLogger } from '../src/observability/powertools';
 import { LOCAL_EVENTS_KEPT } from './change-stream';
 import { parseCommandLine } from './command-line';
@@ -78,6 +79,7 @@ async function main(): Promise<void> {
     signingSecret: secret,
     tombstoneTtlDays: env.TOMBSTONE_TTL_DAYS,
     logger: createLogger({ stage: 'local', logLevel: env.LOG_LEVEL }),
+    deliveryLog: new DeliveryLog({ stage: 'local', logLevel: env.LOG_LEVEL, metrics: false }),
     // One JSON line per change event, as an EventBridge target would receive it.
     onChangeEvent: (event) => process.stderr.write(`${JSON.stringify(event)}\n`),
   });

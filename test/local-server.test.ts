@@ -38,6 +38,7 @@ function serveOnFreshTable(engine: Engine) {
       dynamoDbEndpoint: table.endpoint,
       tableName: table.tableName,
       logger,
+      deliveryLog: logger.deliveryLog(),
     });
   });
 

@@ -8,11 +8,10 @@ import type { LogLevel } from '../src/defaults';
 import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
 import { readPublisherConfig } from '../src/events/publisher-config';
 import { readReadConfig } from '../src/http/read-config';
-import { DeliveryMetrics } from '../src/observability/metrics';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { parseSigningSecrets } from '../src/webhook/signature';
-import { type CapturedOutput, captureOutput } from './support/logs';
+import { type CapturedOutput, captureOutput, RecordingLogger } from './support/logs';
 import { signedApiEvent, testSecret } from './support/signed-request';
 
 /**
@@ -96,8 +95,7 @@ function receiver(writer: ConnectionWriter, stage = 'prod', logLevel: LogLevel =
     writer,
     signingSecrets: async () => parseSigningSecrets(secret),
     tombstoneTtlDays: 30,
-    logger: createLogger({ stage, logLevel }),
-    metrics: new DeliveryMetrics({ stage }),
+    log: new DeliveryLog({ stage, logLevel }),
     now: () => NOW,
   });
 }
@@ -125,6 +123,63 @@ describe('the delivery log line and metrics in Lambda', () => {
       cold_start: expect.any(Boolean),
       function_name: 'CodatConnections-dev-ReceiveWebhook',
       function_request_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    });
+  });
+
+  it('writes one line per delivery, which is both the log line and the EMF document of its metrics', async () => {
+    const handler = receiver(writerAnswering('applied'));
+
+    await handler(signed(JSON.stringify(connected()), { id: 'msg_one' }), lambdaContext());
+    await handler(signed('{"id": ', { id: 'msg_two' }), lambdaContext());
+
+    const written = output.text().split('\n').filter(Boolean);
+    expect(written).toHaveLength(2);
+    expect(lines().map((line) => [line.webhookId, line.message, '_aws' in line])).toEqual([
+      ['msg_one', 'delivery', true],
+      ['msg_two', 'delivery', true],
+    ]);
+  });
+
+  it('names in each line a string for every dimension and a number for every metric its directives list', async () => {
+    const handler = receiver(writerAnswering('applied'));
+
+    await handler(signed(JSON.stringify(connected()), { id: 'msg_cold' }), lambdaContext());
+    await handler(signed('{"id": ', { id: 'msg_refused' }), lambdaContext());
+    await handler(signed(JSON.stringify(sampleEvent({ eventType: 'company.created' }))), lambdaContext());
+
+    expect(emf()).toHaveLength(3);
+    for (const line of emf() as unknown as (Emf & Record<string, unknown>)[]) {
+      expect(typeof (line._aws as unknown as { Timestamp: unknown }).Timestamp).toBe('number');
+      for (const directive of line._aws.CloudWatchMetrics) {
+        for (const dimension of directive.Dimensions.flat()) expect(typeof line[dimension]).toBe('string');
+        for (const { Name } of directive.Metrics) expect(typeof line[Name]).toBe('number');
+      }
+    }
+  });
+
+  it('keeps the keys Powertools Logger writes, so that one query reads every function’s lines', async () => {
+    const context = lambdaContext();
+    const powertools = new RecordingLogger({ stage: 'prod' });
+    powertools.addContext(context);
+    powertools.info('delivery', { webhookId: 'msg_keys' });
+    const expected = Object.keys(JSON.parse(powertools.lines[0] ?? '{}')).filter(
+      (key) => key !== 'sampling_rate',
+    );
+    process.env._X_AMZN_TRACE_ID =
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+
+    try {
+      await receiver(writerAnswering('applied'))(signed(JSON.stringify(connected())), context);
+    } finally {
+      delete process.env._X_AMZN_TRACE_ID;
+    }
+
+    const [line] = logLines();
+    expect(Object.keys(line ?? {})).toEqual(expect.arrayContaining([...expected, 'xray_trace_id']));
+    expect(line).toMatchObject({
+      function_arn: context.invokedFunctionArn,
+      function_memory_size: context.memoryLimitInMB,
+      xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
     });
   });
 
@@ -310,12 +365,13 @@ describe('the delivery log line and metrics in Lambda', () => {
     expect(everything).not.toContain(event.payload.connection.linkUrl);
   });
 
-  it('follows the configured log level: at error, a rejection writes no line but is still counted', async () => {
+  it('follows the configured log level: at error, a rejection writes only its counts, none of its log fields', async () => {
     const handler = receiver(writerAnswering('applied'), 'dev', 'error');
 
-    await handler(signed('{}', { secret: testSecret() }), lambdaContext());
+    await handler(signed('{}', { secret: testSecret(), id: 'msg_below_level' }), lambdaContext());
 
     expect(logLines()).toHaveLength(0);
+    expect(output.text()).not.toContain('msg_below_level');
     expect(metric('Rejections')?.dimensions).toMatchObject({ stage: 'dev', Reason: 'signature' });
   });
 });

@@ -85,6 +85,23 @@ describe.each(ENGINES)('the synthesized receiver bundle, on %s', (engine) => {
         }),
       );
       expect(Item?.lastEventId?.S).toBe(event.id);
+      // One line for the delivery: its log fields and its metrics in embedded metric format.
+      const lines = run.stdout.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({
+        level: 'INFO',
+        message: 'delivery',
+        function_name: expect.any(String),
+        connectionId: event.payload.connection.id,
+        result: 'applied',
+        Result: 'applied',
+        Deliveries: 1,
+        _aws: {
+          CloudWatchMetrics: expect.arrayContaining([
+            expect.objectContaining({ Namespace: 'CodatConnections' }),
+          ]),
+        },
+      });
     } finally {
       await secrets.close();
     }

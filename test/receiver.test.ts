@@ -2,7 +2,7 @@ import { jest } from '@jest/globals';
 import { lambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
 import type { ConnectionWriter } from '../src/connection/store';
-import { createLogger } from '../src/observability/powertools';
+import { DeliveryLog } from '../src/observability/delivery-log';
 import { createReceiver } from '../src/webhook/receiver';
 import { cachedSecret } from '../src/webhook/secret-source';
 import { parseSigningSecrets } from '../src/webhook/signature';
@@ -29,7 +29,7 @@ function recordingWriter(): ConnectionWriter & { writes: unknown[] } {
 const signedEvent = (body: string) => signedApiEvent(body, { secret });
 
 const context = lambdaContext();
-const logger = createLogger({ stage: 'test' });
+const log = new DeliveryLog({ stage: 'test', metrics: false });
 const body = JSON.stringify(sampleEvent({ eventType: 'connection.connected' }));
 
 describe('the receiver handler', () => {
@@ -41,7 +41,7 @@ describe('the receiver handler', () => {
         maxAgeMs: 60_000,
       }),
       tombstoneTtlDays: 30,
-      logger,
+      log,
     });
 
     const response = await handler(signedEvent(body), context);
@@ -56,7 +56,7 @@ describe('the receiver handler', () => {
       writer: recordingWriter(),
       signingSecrets: cachedSecret(async () => '{"replace":"me"}', { maxAgeMs: 60_000 }),
       tombstoneTtlDays: 30,
-      logger,
+      log,
     });
 
     expect((await handler(signedEvent(body), context)).statusCode).toBe(503);
@@ -68,7 +68,7 @@ describe('the receiver handler', () => {
       writer: store,
       signingSecrets: async () => parseSigningSecrets(secret),
       tombstoneTtlDays: 30,
-      logger,
+      log,
     });
     const event = { ...signedEvent(body), body: Buffer.from(body).toString('base64'), isBase64Encoded: true };
 
@@ -84,7 +84,7 @@ describe('the receiver handler', () => {
       writer: recordingWriter(),
       signingSecrets,
       tombstoneTtlDays: 30,
-      logger,
+      log,
       maxBodyBytes: 100,
     });
 
@@ -109,7 +109,7 @@ describe('the source allow-list', () => {
       writer,
       signingSecrets,
       tombstoneTtlDays: 30,
-      logger,
+      log,
       allowedSourceIps: ['4.159.114.108', '20.117.190.191'],
     });
 
@@ -126,7 +126,7 @@ describe('the source allow-list', () => {
       writer,
       signingSecrets: async () => parseSigningSecrets(secret),
       tombstoneTtlDays: 30,
-      logger,
+      log,
       allowedSourceIps: ['4.159.114.108', '20.117.190.191'],
     });
 

@@ -74,6 +74,17 @@ export function isDateTime(value: string): boolean {
  * Returns `undefined` when the value is not a date-time or falls outside years 0000-9999.
  */
 export function toSortableUtc(value: string): string | undefined {
+  // A delivery reads its generatedDate three times (the schema, its lag, its order): the last
+  // answer is kept, since the same text always gives the same answer.
+  if (value === lastSortable.value) return lastSortable.utc;
+  const utc = sortableUtc(value);
+  lastSortable = { value, utc };
+  return utc;
+}
+
+let lastSortable: { value: string | undefined; utc: string | undefined } = { value: undefined, utc: undefined };
+
+function sortableUtc(value: string): string | undefined {
   const parts = parseDateTime(value);
   if (!parts) return undefined;
   const date = new Date(0);

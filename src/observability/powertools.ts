@@ -23,7 +23,7 @@ export function createLogger(options: { stage: string; logLevel?: LogLevel }): L
 /**
  * Metrics for the reconciler, the publisher and the endpoint check, as CloudWatch embedded metric
  * format on stdout: no API call. Every metric carries `service` and `stage`. The receiver, on the
- * hot path of every delivery, writes its own one-line EMF instead (`DeliveryMetrics`, metrics.ts).
+ * hot path of every delivery, writes one line per delivery that is both its log line and its EMF (`DeliveryLog`, delivery-log.ts).
  */
 export function createMetrics(options: { stage: string }): Metrics {
   return new Metrics({

@@ -1,7 +1,6 @@
 import { type ErrorAnswer, json, toErrorAnswer } from '../http/answers';
-import type { DeliveryMetrics } from '../observability/metrics';
+import type { DeliveryCount, DeliveryLog } from '../observability/delivery-log';
 import type { DeliveryResult } from '../observability/names';
-import type { Logger } from '../observability/powertools';
 import { sourceMappedStack } from '../observability/stack-trace';
 import {
   type DeliveryFields,
@@ -11,18 +10,13 @@ import {
   fieldsOf,
 } from './delivery';
 
-/** Counts one delivery by its result; a rejection also by its reason; a connection event's lag. */
-function countDelivery(
-  metrics: DeliveryMetrics,
-  result: DeliveryResult,
-  fields: DeliveryFields,
-  answer?: ErrorAnswer,
-) {
-  metrics.delivery({
+/** What one delivery counts: its result; a rejection also by its reason; a connection event's lag. */
+function countOf(result: DeliveryResult, fields: DeliveryFields, answer?: ErrorAnswer): DeliveryCount {
+  return {
     result,
     ...(answer?.result === 'rejected' ? { rejection: answer.code } : {}),
     ...(fields.lagMs !== undefined ? { lagMs: fields.lagMs } : {}),
-  });
+  };
 }
 
 /** The handler's outcome, once it has returned one (and nothing has answered it yet). */
@@ -31,16 +25,15 @@ function isOutcome(response: DeliveryResponse | null | undefined): response is D
 }
 
 /**
- * Logs one line and counts once per delivery, whatever its fate, and gives the provider its
- * answer: the handler's outcome as JSON, or every error through `toErrorAnswer`. Never logs the
- * secret, a signature or the body.
+ * Writes one line per delivery, whatever its fate (its log fields and, in Lambda, its metrics),
+ * and gives the provider its answer: the handler's outcome as JSON, or every error through
+ * `toErrorAnswer`. Never logs the secret, a signature or the body.
  */
-export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): DeliveryMiddleware {
+export function deliveryRecord(log: DeliveryLog): DeliveryMiddleware {
   const durationMs = (startedAt = performance.now()) => Math.round((performance.now() - startedAt) * 10) / 10;
   return {
     before: (request) => {
       request.internal.startedAt = performance.now();
-      metrics?.coldStart(request.context.functionName);
       const headers = request.event.headers ?? {};
       // Logged even when the signature then fails, so that an operator can find a refused
       // delivery by the id the provider's portal shows; bounded, since it is not yet trusted.
@@ -53,19 +46,22 @@ export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): Deliv
       const response = json(200, outcome);
       request.response = response;
       const fields = fieldsOf(request);
-      if (metrics) countDelivery(metrics, outcome.result, fields);
-      logger.info('delivery', {
-        ...fields,
-        result: outcome.result,
-        statusCode: response.statusCode,
-        durationMs: durationMs(request.internal.startedAt),
-      });
+      log.delivery(
+        'INFO',
+        request.context,
+        {
+          ...fields,
+          result: outcome.result,
+          statusCode: response.statusCode,
+          durationMs: durationMs(request.internal.startedAt),
+        },
+        countOf(outcome.result, fields),
+      );
     },
     onError: (request) => {
       const answer = toErrorAnswer(request.error);
       request.response = answer.response;
       const fields = fieldsOf(request);
-      if (metrics) countDelivery(metrics, answer.result, fields, answer);
       const line = {
         ...fields,
         result: answer.result,
@@ -74,9 +70,15 @@ export function deliveryRecord(logger: Logger, metrics?: DeliveryMetrics): Deliv
         statusCode: answer.response.statusCode,
         durationMs: durationMs(request.internal.startedAt),
       };
-      if (answer.result === 'failed')
-        logger.error('delivery', { ...line, error: sourceMappedStack(request.error?.stack) });
-      else logger.warn('delivery', line);
+      const count = countOf(answer.result, fields, answer);
+      if (answer.result === 'failed') {
+        log.delivery(
+          'ERROR',
+          request.context,
+          { ...line, error: sourceMappedStack(request.error?.stack) },
+          count,
+        );
+      } else log.delivery('WARN', request.context, line, count);
     },
   };
 }

@@ -1,13 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { companyDeletedEvent, toConnectionChange, tombstoneExpiry } from '../connection/connection-change';
 import type { ConnectionWriter } from '../connection/store';
 import { DEFAULT_MAX_BODY_BYTES } from '../defaults';
 import { DeliveryTimeoutError } from '../errors';
-import type { DeliveryMetrics } from '../observability/metrics';
-import type { Logger } from '../observability/powertools';
+import type { DeliveryLog } from '../observability/delivery-log';
 import type {
   DeliveryInternal,
   DeliveryOutcome,
@@ -29,10 +27,8 @@ export interface ReceiverOptions {
   signingSecrets: () => Promise<readonly KeyObject[]>;
   /** How long a deleted connection's tombstone is kept. */
   tombstoneTtlDays: number;
-  /** One line per delivery; given the Lambda context by its middleware. */
-  logger: Logger;
-  /** Published as embedded metric format on stdout once per delivery. None when left out (local run). */
-  metrics?: DeliveryMetrics;
+  /** One line per delivery: its log fields and, in Lambda, its metrics. */
+  log: DeliveryLog;
   /** @default () => new Date() */
   now?: () => Date;
   /** @default DEFAULT_MAX_BODY_BYTES (256 KiB) */
@@ -49,7 +45,7 @@ export type WebhookHandler = (event: WebhookEvent, context: Context) => Promise<
  * Lambda, the local server and the tests; only the writer and the secrets differ.
  */
 export function createReceiver(options: ReceiverOptions): WebhookHandler {
-  const { writer, tombstoneTtlDays, logger, metrics, now = () => new Date() } = options;
+  const { writer, tombstoneTtlDays, log, now = () => new Date() } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   const chain = middy<WebhookEvent, DeliveryResponse, Error, Context, DeliveryInternal>({
@@ -58,11 +54,9 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
       throw new DeliveryTimeoutError(TIMEOUT_EARLY_MS);
     },
   })
-    // Outermost, so that the context is on every line. Never logs the event: it holds the
-    // signature and the body.
-    .use(injectLambdaContext(logger, { logEvent: false }))
-    // Logs and counts once per delivery, on success and on error alike.
-    .use(deliveryRecord(logger, metrics));
+    // Outermost: logs and counts once per delivery, on success and on error alike. Never logs
+    // the event: it holds the signature and the body.
+    .use(deliveryRecord(log));
   if (options.allowedSourceIps?.length) chain.use(sourceAllowList(options.allowedSourceIps));
   return (
     chain

@@ -1,5 +1,6 @@
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import { jest } from '@jest/globals';
+import { DeliveryLog } from '../../src/observability/delivery-log';
 import { SERVICE_NAME } from '../../src/observability/names';
 
 export interface CapturedOutput {
@@ -52,6 +53,21 @@ export class RecordingLogger extends Logger {
 
   constructor(options: { stage: string }) {
     super({ serviceName: SERVICE_NAME, logLevel: 'INFO', persistentKeys: { stage: options.stage } });
+    this.stage = options.stage;
+  }
+
+  private readonly stage: string;
+
+  /** The receiver's line per delivery, as the local run writes it (no metrics), kept with these lines. */
+  deliveryLog(): DeliveryLog {
+    return new DeliveryLog({
+      stage: this.stage,
+      logLevel: 'info',
+      metrics: false,
+      write: (line) => {
+        this.lines.push(line.trimEnd());
+      },
+    });
   }
 
   protected override printLog(_level: number, log: LogItem): void {

@@ -29,6 +29,7 @@ export async function startReceiverHarness(
     dynamoDbEndpoint: table.endpoint,
     tableName: table.tableName,
     logger,
+    deliveryLog: logger.deliveryLog(),
     ...options,
   });
   return {

@@ -1,0 +1,149 @@
+import type { Context } from 'aws-lambda';
+import type { LogLevel } from '../defaults';
+import { type DeliveryResult, DIMENSION, METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './names';
+
+/**
+ * The receiver's one line per delivery: its log line and, in Lambda, its metrics, as a single
+ * JSON document in CloudWatch embedded metric format (EMF). CloudWatch reads the metrics from
+ * `_aws` and the members it names; every other member stays a log field that Logs Insights
+ * searches, so one line serves both. The log keys are the ones Powertools Logger writes (the
+ * other functions' logger): `level`, `message`, `timestamp`, `service`, `stage`, `cold_start`,
+ * `function_name`, `function_arn`, `function_memory_size`, `function_request_id`, and
+ * `xray_trace_id` when there is a trace. Written directly, with no logger around it: on the path
+ * of every delivery, Powertools Logger's line and a separate metrics line took a third of the
+ * handler's own time (bench/breakdown.ts), and two lines are twice the log bytes.
+ */
+
+/** The level of a delivery's line: answered (INFO), refused (WARN), failed (ERROR). */
+export type DeliveryLevel = 'INFO' | 'WARN' | 'ERROR';
+
+/** What one delivery counts: its result, a rejection's reason code, a connection event's lag. */
+export interface DeliveryCount {
+  result: DeliveryResult;
+  /** Set for a rejected (4xx) delivery only. */
+  rejection?: string;
+  lagMs?: number;
+}
+
+export interface DeliveryLogOptions {
+  stage: string;
+  /**
+   * Lines below this level are not written (their metrics still are).
+   * @default POWERTOOLS_LOG_LEVEL, then LOG_LEVEL, then info, as Powertools Logger reads them
+   */
+  logLevel?: LogLevel | 'silent';
+  /** Whether each line carries the delivery's metrics. @default true (Lambda); the local run has none */
+  metrics?: boolean;
+  /** Where a line goes. @default INFO to stdout, WARN and ERROR to stderr, as Powertools Logger */
+  write?: (line: string, level: DeliveryLevel) => void;
+}
+
+type Directive = { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] };
+
+const directive = (dimensions: string[], name: string, unit: string): string =>
+  JSON.stringify({
+    Namespace: METRICS_NAMESPACE,
+    Dimensions: [dimensions],
+    Metrics: [{ Name: name, Unit: unit }],
+  } satisfies Directive);
+
+// Serialized once: each metric in a directive of its own, with its own dimension set only, so
+// that CloudWatch files each exactly as a line of its own would.
+const BASE = [DIMENSION.service, DIMENSION.stage];
+const DELIVERIES = directive([...BASE, DIMENSION.result], METRIC.deliveries, 'Count');
+const REJECTIONS = directive([...BASE, DIMENSION.reason], METRIC.rejections, 'Count');
+const LAG = directive(BASE, METRIC.deliveryLag, 'Milliseconds');
+/** As Powertools Metrics publishes it: by service, stage and function_name. */
+const COLD_START = directive([...BASE, 'function_name'], 'ColdStart', 'Count');
+
+const THRESHOLDS = { debug: 8, info: 12, warn: 16, error: 20, silent: 28 } as const;
+const LEVELS: Record<DeliveryLevel, number> = { INFO: 12, WARN: 16, ERROR: 20 };
+
+function configuredLevel(option: DeliveryLogOptions['logLevel']): number {
+  const named = option ?? process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info';
+  return THRESHOLDS[named.toLowerCase() as keyof typeof THRESHOLDS] ?? THRESHOLDS.info;
+}
+
+/** The trace id of the invocation, as Powertools reads it: `Root` of `_X_AMZN_TRACE_ID`. */
+function traceId(): string | undefined {
+  const header = process.env._X_AMZN_TRACE_ID;
+  if (!header) return undefined;
+  const root = header.split(';').find((part) => part.startsWith('Root='));
+  return root?.slice('Root='.length);
+}
+
+const defaultWrite = (line: string, level: DeliveryLevel) =>
+  (level === 'INFO' ? process.stdout : process.stderr).write(line);
+
+export class DeliveryLog {
+  readonly #stage: string;
+  readonly #threshold: number;
+  readonly #metrics: boolean;
+  readonly #write: (line: string, level: DeliveryLevel) => void;
+  // As Powertools reads it: only an on-demand container has a cold start.
+  #coldStart = process.env.AWS_LAMBDA_INITIALIZATION_TYPE?.trim() === 'on-demand';
+
+  constructor(options: DeliveryLogOptions) {
+    this.#stage = options.stage;
+    this.#threshold = configuredLevel(options.logLevel);
+    this.#metrics = options.metrics ?? true;
+    this.#write = options.write ?? defaultWrite;
+  }
+
+  /**
+   * Writes the one line of a delivery: `fields` under the Lambda context of the invocation,
+   * and, with metrics, its counts. Below the log level, only the counts. The context is passed
+   * on each call, never kept, so that invocations sharing an environment never mix theirs.
+   */
+  delivery(
+    level: DeliveryLevel,
+    context: Context,
+    fields: Record<string, unknown>,
+    count: DeliveryCount,
+  ): void {
+    const coldStart = this.#coldStart;
+    this.#coldStart = false;
+    const logged = LEVELS[level] >= this.#threshold;
+    if (!logged && !this.#metrics) return;
+    const now = Date.now();
+    const line: Record<string, unknown> = logged
+      ? {
+          level,
+          message: 'delivery',
+          timestamp: new Date(now).toISOString(),
+          service: SERVICE_NAME,
+          cold_start: coldStart,
+          function_arn: context.invokedFunctionArn,
+          function_memory_size: context.memoryLimitInMB,
+          function_name: context.functionName,
+          function_request_id: context.awsRequestId,
+          xray_trace_id: traceId(),
+          stage: this.#stage,
+          ...fields,
+        }
+      : { service: SERVICE_NAME, stage: this.#stage };
+    if (!this.#metrics) {
+      this.#write(`${JSON.stringify(line)}\n`, level);
+      return;
+    }
+    const directives = [DELIVERIES];
+    line[DIMENSION.result] = count.result;
+    line[METRIC.deliveries] = 1;
+    if (count.rejection !== undefined) {
+      directives.push(REJECTIONS);
+      line[DIMENSION.reason] = count.rejection;
+      line[METRIC.rejections] = 1;
+    }
+    if (count.lagMs !== undefined) {
+      directives.push(LAG);
+      line[METRIC.deliveryLag] = count.lagMs;
+    }
+    if (coldStart) {
+      directives.push(COLD_START);
+      line.function_name = context.functionName;
+      line.ColdStart = 1;
+    }
+    const metadata = `"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}`;
+    this.#write(`{${metadata},${JSON.stringify(line).slice(1)}\n`, level);
+  }
+}
