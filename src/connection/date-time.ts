@@ -82,7 +82,10 @@ export function toSortableUtc(value: string): string | undefined {
   return utc;
 }
 
-let lastSortable: { value: string | undefined; utc: string | undefined } = { value: undefined, utc: undefined };
+let lastSortable: { value: string | undefined; utc: string | undefined } = {
+  value: undefined,
+  utc: undefined,
+};
 
 function sortableUtc(value: string): string | undefined {
   const parts = parseDateTime(value);
