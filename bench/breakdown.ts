@@ -1,6 +1,6 @@
 /**
  * Where the handler's own time goes, without any database: the whole handler, plain and as
- * Lambda runs it with Powertools, and its steps alone. Microseconds, so measured with
+ * Lambda runs it with its delivery line, and its steps alone. Microseconds, so measured with
  * tinybench (warm-up, then a fixed number of timed iterations) rather than a loop of our own.
  */
 import { Bench, type Task } from 'tinybench';
@@ -22,9 +22,9 @@ export const BREAKDOWN_ITERATIONS = 2_000;
 /** Iterations per step before the timed ones, left out of the figures. */
 const BREAKDOWN_WARMUP = 200;
 
-/** The step timed as Lambda runs the handler: Powertools Logger at info and the EMF metrics. */
+/** The step timed as Lambda runs the handler: its delivery line at info, with the EMF metrics. */
 export const AS_IN_LAMBDA =
-  'whole handler, no database, as in Lambda (Powertools Logger + EMF metrics, output discarded)';
+  'whole handler, no database, as in Lambda (the delivery line with its EMF metrics, output discarded)';
 
 /** p50 in milliseconds per step, under the names the table shows. */
 export type BreakdownFigures = Record<string, number>;
@@ -121,7 +121,7 @@ export async function measureBreakdown(): Promise<BreakdownFigures> {
       },
     );
 
-  // Powertools and the metrics write to stdout: the cost of building and writing the lines is
+  // The delivery line goes to stdout: the cost of building and writing the lines is
   // measured, the bench's own output is kept clean.
   await discardingOutput(() => bench.run());
   return Object.fromEntries(bench.tasks.map((task) => [task.name, median(samplesOf(task))]));

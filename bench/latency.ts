@@ -1,7 +1,8 @@
 /**
- * Per-delivery cost: the receiver as Lambda runs it (Powertools Logger at info and the EMF
- * metrics, their output discarded) against a bare UpdateItem of the same kind of item, on the
- * same database, interleaved so that both see the same machine. Two databases: dynalite in this
+ * Per-delivery cost: the receiver as Lambda runs it (its delivery line at info with the EMF
+ * metrics, the output discarded) against the bare verifying receiver (bench/bare-verifying.ts:
+ * signature, JSON, schema, the same write) and a bare UpdateItem of the same kind of item, on the
+ * same database, interleaved so that all see the same machine. Two databases: dynalite in this
  * process (a floor of about a millisecond, with no network), and AWS's DynamoDB Local in a JVM of
  * its own over loopback HTTP, the floor that a write in AWS has: a round trip to another process.
  */

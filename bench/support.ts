@@ -64,7 +64,7 @@ export function changeOf(event: unknown): ConnectionChange {
 }
 
 /**
- * Runs `work` with stdout and stderr discarded: what Powertools and the EMF metrics write is
+ * Runs `work` with stdout and stderr discarded: what the delivery line and the EMF metrics write is
  * built and written (the cost is measured), but the bench's own output stays readable. The
  * bytes written are added to `written.bytes`, for a figure that measures them.
  */
