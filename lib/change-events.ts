@@ -1,23 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
-import { Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, EventField, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CHANGE_EVENT_DETAIL_TYPE, CHANGE_EVENT_SOURCE } from '../src/events/names';
 import { CHANGE_EVENT_RESULTS, CHANGE_EVENTS_METRIC, DIMENSION } from '../src/observability/names';
-import { stackAlarm } from './alarm';
 import { eventArchiveDaysFromContext, notifyEmailFromContext } from './context';
 import { graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
+import { streamConsumer } from './stream-consumer';
 
 export interface ChangeEventsProps {
   readonly stage: Stage;
@@ -107,48 +104,28 @@ export class ChangeEvents extends Construct {
       logRemovalPolicy: settings.removalPolicy,
     });
     this.bus.grantPutEventsTo(this.publisher);
-    this.publisher.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
-        // One batch per shard at a time: events leave in the order the table applied them.
-        parallelizationFactor: 1,
-        bisectBatchOnError: true,
-        retryAttempts: 10,
-        maxRecordAge: Duration.hours(6),
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(this.failures),
-        // TTL removals and removals by hand publish nothing: not worth an invocation.
-        filters: [FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY') })],
-      }),
-    );
-    Validations.of(this.publisher.role ?? this.publisher).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams, which the stream mapping needs, takes no resource ARN.',
-    });
-
-    const maxPerFiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
-    const waiting = this.failures.metricApproximateNumberOfMessagesVisible(maxPerFiveMinutes);
-    const iteratorAge = this.publisher.metric('IteratorAge', maxPerFiveMinutes);
-    const topic = props.alarmTopic;
-    this.alarms = [
-      stackAlarm(this, 'PublishFailed', {
+    const { waiting, iteratorAge, failedAlarm, behindAlarm } = streamConsumer(this, {
+      table: props.table,
+      fn: this.publisher,
+      failures: this.failures,
+      // Published one record after the other, each shard one batch at a time (the builder's
+      // parallelization 1): events leave in the order the table applied them.
+      batchSize: 25,
+      failedAlarm: {
+        id: 'PublishFailed',
         name: 'ChangeEventsFailed',
         description:
           'Stream records could not be published as change events after every retry: their place is on the failure queue.',
-        metric: waiting,
-        threshold: 1,
-        topic,
-      }),
-      stackAlarm(this, 'PublishBehind', {
+      },
+      behindAlarm: {
+        id: 'PublishBehind',
         name: 'ChangeEventsBehind',
         description:
           'Change events are more than 15 minutes behind the table (the publisher keeps failing, or is throttled).',
-        metric: iteratorAge,
-        threshold: 15 * 60_000,
-        topic,
-      }),
-    ];
+      },
+      topic: props.alarmTopic,
+    });
+    this.alarms = [failedAlarm, behindAlarm];
 
     const sum = SUM_PER_5_MINUTES;
     const results = CHANGE_EVENT_RESULTS.map((result) =>

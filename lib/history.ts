@@ -1,19 +1,18 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { type Alarm, type IWidget, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, type ITable, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { EventSourceMapping, FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HISTORY_TABLE } from '../src/history/history-table';
 import { HISTORY_METRIC } from '../src/observability/names';
-import { stackAlarm } from './alarm';
 import { graph, SUM_PER_5_MINUTES, serviceMetric } from './dashboard-parts';
 import { NodeFunction } from './node-function';
 import type { Stage, StageSettings } from './stage';
+import { streamConsumer } from './stream-consumer';
 import { expiringTable } from './table';
 
 export interface HistoryProps {
@@ -93,52 +92,29 @@ export class History extends Construct {
     });
     // PutItem alone: BatchWriteItem would also allow deletes (docs/history.md).
     this.use(this.writer, ['dynamodb:PutItem']);
-    const source = new DynamoEventSource(props.table, {
-      startingPosition: StartingPosition.TRIM_HORIZON,
+    const { mapping, waiting, iteratorAge, failedAlarm, behindAlarm } = streamConsumer(this, {
+      table: props.table,
+      fn: this.writer,
+      failures: this.failures,
       // No order to keep (the sort key orders the history) and idempotent puts: large
       // batches, every record tried, only the failed ones retried.
       batchSize: 100,
-      parallelizationFactor: 1,
-      bisectBatchOnError: true,
-      retryAttempts: 10,
-      maxRecordAge: Duration.hours(6),
-      reportBatchItemFailures: true,
-      onFailure: new SqsDlq(this.failures),
-      // Removals make no history item (a TTL expiry, a removal by hand): not worth an invocation.
-      filters: [FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY') })],
-    });
-    this.writer.addEventSource(source);
-    // The mapping DynamoEventSource made, for the tests and for whoever tunes it later.
-    const mapping = this.writer.node.children.find((child) => child instanceof EventSourceMapping);
-    if (!(mapping instanceof EventSourceMapping)) throw new Error('the history writer has no stream mapping');
-    this.streamMapping = mapping;
-    Validations.of(this.writer.role ?? this.writer).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams, which the stream mapping needs, takes no resource ARN.',
-    });
-
-    const maxPerFiveMinutes = { period: Duration.minutes(5), statistic: Stats.MAXIMUM };
-    const waiting = this.failures.metricApproximateNumberOfMessagesVisible(maxPerFiveMinutes);
-    const iteratorAge = this.writer.metric('IteratorAge', maxPerFiveMinutes);
-    const topic = props.alarmTopic;
-    this.alarms = [
-      stackAlarm(this, 'RecordFailed', {
+      failedAlarm: {
+        id: 'RecordFailed',
         name: 'HistoryFailed',
         description:
           'Stream records could not be written to the connection history after every retry: their place is on the history failure queue (docs/history.md says how to write them again).',
-        metric: waiting,
-        threshold: 1,
-        topic,
-      }),
-      stackAlarm(this, 'RecordBehind', {
+      },
+      behindAlarm: {
+        id: 'RecordBehind',
         name: 'HistoryBehind',
         description:
           'The connection history is more than 15 minutes behind the table (the writer keeps failing, or is throttled; docs/history.md).',
-        metric: iteratorAge,
-        threshold: 15 * 60_000,
-        topic,
-      }),
-    ];
+      },
+      topic: props.alarmTopic,
+    });
+    this.streamMapping = mapping;
+    this.alarms = [failedAlarm, behindAlarm];
 
     const records = Object.entries(HISTORY_METRIC).map(([label, name]) =>
       serviceMetric(stage, name, { label }),

@@ -70,7 +70,7 @@ export async function startFakeCodatApi(options: FakeCodatApiOptions = {}): Prom
     const page = numberOrUndefined(url.searchParams.get('page'));
     const pageSize = numberOrUndefined(url.searchParams.get('pageSize'));
     const decision = faults.decide({ path: url.pathname, page });
-    if (decision.delayMs > 0) await sleep(decision.delayMs);
+    if (decision.delayMs > 0) await delayUnlessGone(response, decision.delayMs);
     let answer: Answer;
     if (request.headers.authorization !== authorization) answer = error(401, 'Unauthorized');
     else if (decision.answer) {
@@ -178,6 +178,15 @@ function paged(url: URL, items: readonly unknown[], decision: FaultDecision, cap
     pageOf(page),
   );
   return { status: 200, body, results: body.results.length };
+}
+
+/** Waits `ms` before answering, or less when the client hangs up first: no one would read the answer. */
+async function delayUnlessGone(response: ServerResponse, ms: number): Promise<void> {
+  const gone = new AbortController();
+  response.once('close', () => gone.abort());
+  await sleep(ms, undefined, { signal: gone.signal }).catch((error: unknown) => {
+    if (!gone.signal.aborted) throw error;
+  });
 }
 
 function positiveInteger(raw: string | null, fallback: number, name: string): number {

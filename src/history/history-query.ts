@@ -79,7 +79,8 @@ function limitOf(limit: string): number {
 /**
  * The history route's query string (`since`, `cursor`, `limit`), validated in one place for
  * the Lambda and the local server. Throws `InvalidQueryParameterError` naming the first bad
- * parameter; other parameters are ignored, as the other read routes ignore them.
+ * parameter. It reads only these three: any other is refused with a 400 before it, by the
+ * route (`queryOf` in src/http/read-history.ts), as the other read routes refuse one.
  */
 export function parseHistoryQuery(
   parameters: Readonly<Record<string, string | undefined>> | null | undefined,
