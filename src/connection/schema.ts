@@ -123,8 +123,10 @@ export type Connection = v.InferOutput<typeof Connection>;
 export type ReferenceCompany = v.InferOutput<typeof ReferenceCompany>;
 export type ConnectionEvent = v.InferOutput<typeof ConnectionEvent>;
 
+const CONNECTION_EVENT_TYPE_SET: ReadonlySet<string> = new Set(CONNECTION_EVENT_TYPES);
+
 export function isConnectionEventType(eventType: string): eventType is ConnectionEventType {
-  return (CONNECTION_EVENT_TYPES as readonly string[]).includes(eventType);
+  return CONNECTION_EVENT_TYPE_SET.has(eventType);
 }
 
 /** One thing wrong with a delivery: where (`payload.connection.status`) and what. */

@@ -106,44 +106,59 @@ export class DeliveryLog {
     const logged = LEVELS[level] >= this.#threshold;
     if (!logged && !this.#metrics) return;
     const now = Date.now();
-    const line: Record<string, unknown> = logged
-      ? {
-          level,
-          message: 'delivery',
-          timestamp: new Date(now).toISOString(),
-          service: SERVICE_NAME,
-          cold_start: coldStart,
-          function_arn: context.invokedFunctionArn,
-          function_memory_size: context.memoryLimitInMB,
-          function_name: context.functionName,
-          function_request_id: context.awsRequestId,
-          xray_trace_id: traceId(),
-          stage: this.#stage,
-          ...fields,
-        }
-      : { service: SERVICE_NAME, stage: this.#stage };
+    // Built as text: the members that stay the same for the container are serialized once.
+    let members = '';
+    if (logged) {
+      const trace = traceId();
+      const own = JSON.stringify(fields);
+      members =
+        `"level":"${level}","message":"delivery","timestamp":"${new Date(now).toISOString()}",` +
+        `${this.#containerMembers(context)},"cold_start":${coldStart},` +
+        `"function_request_id":${JSON.stringify(context.awsRequestId)}` +
+        `${trace === undefined ? '' : `,"xray_trace_id":${JSON.stringify(trace)}`}` +
+        `${own.length > 2 ? `,${own.slice(1, -1)}` : ''}`;
+    } else if (this.#metrics) {
+      members = `"service":"${SERVICE_NAME}","stage":${JSON.stringify(this.#stage)}`;
+    }
     if (!this.#metrics) {
-      this.#write(`${JSON.stringify(line)}\n`, level);
+      this.#write(`{${members}}\n`, level);
       return;
     }
     const directives = [DELIVERIES];
-    line[DIMENSION.result] = count.result;
-    line[METRIC.deliveries] = 1;
+    members += `,"${DIMENSION.result}":${JSON.stringify(count.result)},"${METRIC.deliveries}":1`;
     if (count.rejection !== undefined) {
       directives.push(REJECTIONS);
-      line[DIMENSION.reason] = count.rejection;
-      line[METRIC.rejections] = 1;
+      members += `,"${DIMENSION.reason}":${JSON.stringify(count.rejection)},"${METRIC.rejections}":1`;
     }
     if (count.lagMs !== undefined) {
       directives.push(LAG);
-      line[METRIC.deliveryLag] = count.lagMs;
+      members += `,"${METRIC.deliveryLag}":${JSON.stringify(count.lagMs)}`;
     }
     if (coldStart) {
       directives.push(COLD_START);
-      line.function_name = context.functionName;
-      line.ColdStart = 1;
+      // The dimension's value; the log line has it already.
+      if (!logged) members += `,"function_name":${JSON.stringify(context.functionName)}`;
+      members += ',"ColdStart":1';
     }
     const metadata = `"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}`;
-    this.#write(`{${metadata},${JSON.stringify(line).slice(1)}\n`, level);
+    this.#write(`{${metadata},${members}}\n`, level);
   }
+
+  /** `service`, `stage` and what Lambda's context says of the function, serialized once per function. */
+  #containerMembers(context: Context): string {
+    const key = `${context.invokedFunctionArn}\u0000${context.memoryLimitInMB}\u0000${context.functionName}`;
+    if (this.#container?.key !== key) {
+      const members = JSON.stringify({
+        service: SERVICE_NAME,
+        stage: this.#stage,
+        function_arn: context.invokedFunctionArn,
+        function_memory_size: context.memoryLimitInMB,
+        function_name: context.functionName,
+      });
+      this.#container = { key, members: members.slice(1, -1) };
+    }
+    return this.#container.members;
+  }
+
+  #container: { key: string; members: string } | undefined;
 }
