@@ -11,7 +11,7 @@ import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
 import { buildUpdate } from './connection-update';
 import { storageError } from './dynamodb-errors';
-import { itemLimitProblems } from './item-limits';
+import { changeLimitProblems } from './item-limits';
 import type {
   CompanyLister,
   CompanyTombstone,
@@ -27,7 +27,6 @@ import {
   type DynamoDbConnectionStoreOptions,
   itemAttributes,
   newImageOf,
-  storedItem,
   toStoredConnection,
 } from './stored-item';
 import { CONNECTION_TABLE } from './table';
@@ -65,7 +64,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
     // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
     const attributes = itemAttributes(change);
-    const problems = itemLimitProblems(storedItem(change, attributes));
+    const problems = changeLimitProblems(change, attributes);
     if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change, attributes);
     try {

@@ -1,5 +1,7 @@
 import { MAX_ITEM_BYTES, MAX_NAME_BYTES, MAX_NESTING_LEVELS, numberProblem } from './dynamodb-limits';
 import type { Problem } from './schema';
+import type { ConnectionChange } from './store';
+import { type AttributeSink, itemAttributes, storedAttributes } from './stored-item';
 import { CONNECTION_TABLE } from './table';
 
 /**
@@ -35,102 +37,112 @@ function deliveryPath(attribute: string): string {
   return DELIVERY_PATHS[attribute] ?? `payload.connection.${attribute}`;
 }
 
-/** A value on the walk: its path is rebuilt from its parents only when a problem is found. */
-interface Frame {
-  value: unknown;
-  key: string;
-  parent: Frame | undefined;
-  level: number;
-}
-
-function pathOf(frame: Frame): string {
-  const keys: string[] = [];
-  let at = frame;
-  while (at.parent) {
-    // A 70,000-byte key would make an unreadable path: its start is enough to find it.
-    keys.push(at.key.length > 64 ? `${at.key.slice(0, 32)}…` : at.key);
-    at = at.parent;
-  }
-  return [deliveryPath(at.key), ...keys.reverse()].join('.');
-}
+/** A long key names its start only: a 70,000-byte key would make an unreadable path. */
+const shortKey = (key: string) => (key.length > 64 ? `${key.slice(0, 32)}…` : key);
 
 function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
 /** DynamoDB's size of a number: 1 byte per two significant digits, plus 1. */
-function numberBytes(digits: string): number {
-  const significant = digits.replace(/^0+|0+$/g, '').length || 1;
-  return Math.ceil(significant / 2) + 1;
+function numberBytes(value: number): number {
+  // Shortest round-trip form, as it is sent: its mantissa has no leading or trailing zeros.
+  const text = value.toExponential();
+  const digits = text.indexOf('e') - (text.includes('.') ? 1 : 0) - (value < 0 ? 1 : 0);
+  return Math.ceil(digits / 2) + 1;
 }
 
-function mantissaDigits(value: number): string {
-  return (Math.abs(value).toExponential().split('e')[0] ?? '0').replace('.', '');
-}
+/**
+ * One walk of an item's attributes, in order: their problems and their size as DynamoDB counts
+ * it. Plain values are sized where they stand; only a map or a list is descended into, by a
+ * recursion that stops at DynamoDB's nesting limit, so a hostile body cannot deepen it. The path
+ * of a value is built only for a problem, from the keys of the maps and lists above it.
+ */
+class ItemWalk implements AttributeSink {
+  readonly problems: Problem[] = [];
+  size = 0;
+  #attribute = '';
+  /** The keys from the attribute down to the map or list being walked. */
+  readonly #keys: string[] = [];
+  #largest: [string, number] | undefined;
 
-/** One walk of the item, without recursion: its problems and its size as DynamoDB counts it. */
-function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; size: number } {
-  const problems: Problem[] = [];
-  const stack: Frame[] = [];
-  let size = 0;
-  const attributeSizes: [string, number][] = [];
-  for (const [attribute, value] of Object.entries(item)) {
-    if (value === undefined) continue;
-    const before = size;
-    stack.push({ value, key: attribute, parent: undefined, level: 1 });
-    size += utf8Bytes(attribute);
-    while (stack.length > 0) {
-      const frame = stack.pop() as Frame;
-      const current = frame.value;
-      if (typeof current === 'string') size += utf8Bytes(current);
-      else if (typeof current === 'number') {
-        const problem = numberProblem(current);
-        if (problem) problems.push({ path: pathOf(frame), message: problem });
-        else size += numberBytes(mantissaDigits(current));
-      } else if (current === null || typeof current === 'boolean') size += 1;
-      else if (typeof current === 'object') {
-        const level = frame.level + 1;
-        if (level > MAX_NESTING_LEVELS) {
-          problems.push({
-            path: pathOf(frame),
-            message: `nests deeper than DynamoDB's ${MAX_NESTING_LEVELS} levels`,
-          });
-          continue;
-        }
-        size += 3;
-        const entries = Array.isArray(current)
-          ? current.map((element, index) => [String(index), element] as const)
-          : Object.entries(current);
-        for (const [key, element] of entries) {
-          if (element === undefined) continue;
-          const child: Frame = { value: element, key, parent: frame, level };
-          size += 1;
-          if (!Array.isArray(current)) {
-            const keyBytes = utf8Bytes(key);
-            size += keyBytes;
-            if (keyBytes === 0) {
-              problems.push({ path: pathOf(child), message: 'is an empty key, which DynamoDB cannot store' });
-            } else if (keyBytes > MAX_NAME_BYTES) {
-              problems.push({
-                path: pathOf(child),
-                message: `is a key of ${keyBytes} bytes; DynamoDB allows at most ${MAX_NAME_BYTES}`,
-              });
-            }
-          }
-          stack.push(child);
-        }
-      }
+  attribute(name: string, value: unknown): void {
+    if (value === undefined) return;
+    this.#attribute = name;
+    const size = utf8Bytes(name) + this.#value(value, 1, undefined);
+    this.size += size;
+    if (this.#largest === undefined || size > this.#largest[1]) this.#largest = [name, size];
+  }
+
+  /** The problems, with the item's size among them when it is over DynamoDB's limit. */
+  finish(): { problems: Problem[]; size: number } {
+    if (this.size > MAX_ITEM_BYTES) {
+      this.problems.push({
+        path: deliveryPath(this.#largest?.[0] ?? '(item)'),
+        message: `makes the item ${this.size} bytes; DynamoDB allows ${MAX_ITEM_BYTES}`,
+      });
     }
-    attributeSizes.push([attribute, size - before]);
+    return { problems: this.problems, size: this.size };
   }
-  if (size > MAX_ITEM_BYTES) {
-    const [largest] = attributeSizes.sort((a, b) => b[1] - a[1])[0] ?? ['(item)'];
-    problems.push({
-      path: deliveryPath(largest),
-      message: `makes the item ${size} bytes; DynamoDB allows ${MAX_ITEM_BYTES}`,
-    });
+
+  #problem(key: string | undefined, message: string): void {
+    const keys = this.#keys.map(shortKey);
+    if (key !== undefined) keys.push(shortKey(key));
+    this.problems.push({ path: [deliveryPath(this.#attribute), ...keys].join('.'), message });
   }
-  return { problems, size };
+
+  /** The size of `value`, found at `key` of a map or list at `level` (the item is level 1). */
+  #value(value: unknown, level: number, key: string | undefined): number {
+    if (typeof value === 'string') return utf8Bytes(value);
+    if (typeof value === 'number') {
+      const problem = numberProblem(value);
+      if (problem === undefined) return numberBytes(value);
+      this.#problem(key, problem);
+      return 0;
+    }
+    if (value === null || typeof value === 'boolean') return 1;
+    if (typeof value !== 'object') return 0;
+    if (level + 1 > MAX_NESTING_LEVELS) {
+      this.#problem(key, `nests deeper than DynamoDB's ${MAX_NESTING_LEVELS} levels`);
+      return 0;
+    }
+    if (key !== undefined) this.#keys.push(key);
+    const size = Array.isArray(value) ? this.#list(value, level + 1) : this.#map(value, level + 1);
+    if (key !== undefined) this.#keys.pop();
+    return size;
+  }
+
+  #list(list: readonly unknown[], level: number): number {
+    let size = 3;
+    for (let index = 0; index < list.length; index++) {
+      const element = list[index];
+      if (element === undefined) continue;
+      size += 1 + this.#value(element, level, String(index));
+    }
+    return size;
+  }
+
+  #map(map: object, level: number): number {
+    let size = 3;
+    for (const key of Object.keys(map)) {
+      const element = (map as Record<string, unknown>)[key];
+      if (element === undefined) continue;
+      const keyBytes = utf8Bytes(key);
+      size += 1 + keyBytes;
+      if (keyBytes === 0) this.#problem(key, 'is an empty key, which DynamoDB cannot store');
+      else if (keyBytes > MAX_NAME_BYTES) {
+        this.#problem(key, `is a key of ${keyBytes} bytes; DynamoDB allows at most ${MAX_NAME_BYTES}`);
+      }
+      size += this.#value(element, level, key);
+    }
+    return size;
+  }
+}
+
+function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; size: number } {
+  const items = new ItemWalk();
+  for (const attribute of Object.keys(item)) items.attribute(attribute, item[attribute]);
+  return items.finish();
 }
 
 /**
@@ -141,11 +153,24 @@ function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; s
  *
  * `item` is the whole item one write stores, as plain values: the key attributes, the
  * attributes of the change and `firstStoredAt` (see `storedItem` in stored-item.ts).
- * `undefined` values are left out, as the write removes them. One walk, without recursion:
- * a few microseconds for an ordinary delivery, and bounded by the nesting limit for a hostile one.
+ * `undefined` values are left out, as the write removes them. One walk, bounded by the nesting
+ * limit for a hostile body.
  */
 export function itemLimitProblems(item: Readonly<Record<string, unknown>>): Problem[] {
   return walk(item).problems;
+}
+
+/**
+ * `itemLimitProblems(storedItem(change, attributes))`, without building the item: what the
+ * store checks before every write.
+ */
+export function changeLimitProblems(
+  change: ConnectionChange,
+  attributes: Readonly<Record<string, unknown>> = itemAttributes(change),
+): Problem[] {
+  const items = new ItemWalk();
+  storedAttributes(change, attributes, items);
+  return items.finish().problems;
 }
 
 /** The item's size as DynamoDB counts it against its 400 KB: names and values, with overheads. */

@@ -46,21 +46,42 @@ export function itemAttributes(change: ConnectionChange): Record<string, unknown
   };
 }
 
+/** Whatever takes an item's attributes one by one: the item-limits walk, or a plain object. */
+export interface AttributeSink {
+  attribute(name: string, value: unknown): void;
+}
+
+/**
+ * The attributes of the whole item the write of `change` leaves, in order, into `sink`: the
+ * keys, `attributes`, then `firstStoredAt`, counted as this delivery's time (a stored one has the
+ * same length). `undefined` means the write removes the attribute.
+ */
+export function storedAttributes(
+  change: ConnectionChange,
+  attributes: Readonly<Record<string, unknown>>,
+  sink: AttributeSink,
+): void {
+  sink.attribute(partitionKey, change.companyId);
+  sink.attribute(sortKey, change.connection.id);
+  for (const name of Object.keys(attributes)) sink.attribute(name, attributes[name]);
+  sink.attribute('firstStoredAt', change.receivedAt);
+}
+
 /**
  * The whole item the write of `change` leaves, as plain values (`undefined` for removed
  * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
- * `firstStoredAt` is counted as this delivery's time; a stored one has the same length.
  */
 export function storedItem(
   change: ConnectionChange,
   attributes = itemAttributes(change),
 ): Record<string, unknown> {
-  return {
-    [partitionKey]: change.companyId,
-    [sortKey]: change.connection.id,
-    ...attributes,
-    firstStoredAt: change.receivedAt,
-  };
+  const item: Record<string, unknown> = {};
+  storedAttributes(change, attributes, {
+    attribute: (name, value) => {
+      item[name] = value;
+    },
+  });
+  return item;
 }
 
 /** The item before and after one applied write, as a DynamoDB stream's NEW_AND_OLD_IMAGES has them. */

@@ -1,5 +1,4 @@
-import { itemLimitProblems } from '../connection/item-limits';
-import { storedItem } from '../connection/stored-item';
+import { changeLimitProblems } from '../connection/item-limits';
 import { UnstorableChangeError } from '../errors';
 import type { Company, CompanyPaths } from './api-schema';
 import type { AbsentConnection } from './journal';
@@ -63,7 +62,7 @@ export async function reconcileCompany(
           problems.map((problem) => ({ ...problem, path: inAnswer(problem.path, path, where) })),
         ),
       });
-      const problems = itemLimitProblems(storedItem(change));
+      const problems = changeLimitProblems(change);
       if (problems.length > 0) {
         invalid.push(note(problems));
         continue;
