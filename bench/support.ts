@@ -10,7 +10,8 @@ import { sampleEvent } from '../local/sample-events';
 import { toConnectionChange } from '../src/connection/connection-change';
 import { ConnectionEvent } from '../src/connection/schema';
 import type { ConnectionChange } from '../src/connection/store';
-import { DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import { DEFAULT_SECRET_CACHE_SECONDS, DEFAULT_TOMBSTONE_TTL_DAYS } from '../src/defaults';
+import { cachedSecret } from '../src/webhook/secret-source';
 import { signDelivery } from '../src/webhook/sign';
 import { parseSigningSecrets } from '../src/webhook/signature';
 
@@ -24,9 +25,12 @@ export const BENCH_SECRET = `whsec_${Buffer.from(randomUUID()).toString('base64'
 /** {@link BENCH_SECRET} as the receiver is handed it. */
 export const BENCH_SECRETS = parseSigningSecrets(BENCH_SECRET);
 
-/** The receiver's options every figure shares: the bench's secret, the default tombstone. */
+/**
+ * The receiver's options every figure shares: the bench's secret, cached as the function caches
+ * it (read once, then served from memory), and the default tombstone.
+ */
 export const receiverDefaults = {
-  signingSecrets: async () => BENCH_SECRETS,
+  signingSecrets: cachedSecret(async () => BENCH_SECRET, { maxAgeMs: DEFAULT_SECRET_CACHE_SECONDS * 1000 }),
   tombstoneTtlDays: DEFAULT_TOMBSTONE_TTL_DAYS,
 };
 

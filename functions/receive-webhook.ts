@@ -17,7 +17,7 @@ const signingSecrets = cachedSecret(secretsManagerValue(secretsManager, config.s
 // Read while the container starts rather than on its first delivery: the request is in flight
 // while Lambda hands over the first event. A failed read is only dropped: the first delivery
 // reads again, and answers 503 if that fails too.
-signingSecrets().catch(() => undefined);
+Promise.resolve(signingSecrets()).catch(() => undefined);
 
 /** `POST /webhooks/codat`: verify, validate and store one Codat connection event. */
 export const handler = createReceiver({

@@ -106,7 +106,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   const receiver = createReceiver({
     writer: store,
-    signingSecrets: async () => secrets,
+    signingSecrets: () => secrets,
     tombstoneTtlDays: options.tombstoneTtlDays ?? DEFAULT_TOMBSTONE_TTL_DAYS,
     log: options.deliveryLog ?? new DeliveryLog({ stage: 'local', metrics: false }),
   });

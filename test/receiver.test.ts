@@ -78,6 +78,35 @@ describe('the receiver handler', () => {
     expect(store.writes).toHaveLength(1);
   });
 
+  it('verifies with secrets served from memory as with secrets still being read: a tampered body gets 401', async () => {
+    const store = recordingWriter();
+    const secrets = parseSigningSecrets(secret);
+    const inMemory = createReceiver({
+      writer: store,
+      signingSecrets: () => secrets,
+      tombstoneTtlDays: 30,
+      log,
+    });
+    const reading = createReceiver({
+      writer: store,
+      signingSecrets: async () => secrets,
+      tombstoneTtlDays: 30,
+      log,
+    });
+    const tampered = {
+      ...signedEvent(body),
+      body: body.replace('connection.connected', 'connection.deleted'),
+    };
+
+    for (const handler of [inMemory, reading]) {
+      expect((await handler(tampered, context)).statusCode).toBe(401);
+      expect(JSON.parse((await handler(signedEvent(body), context)).body ?? '')).toEqual({
+        result: 'applied',
+      });
+    }
+    expect(store.writes).toHaveLength(2);
+  });
+
   it('answers 413 to a body over the limit before reading the secret', async () => {
     const signingSecrets = jest.fn(async () => parseSigningSecrets(secret));
     const handler = createReceiver({
@@ -145,6 +174,14 @@ describe('the cached signing secret', () => {
     await secrets();
 
     expect(read).toHaveBeenCalledTimes(1);
+  });
+
+  it('serves the secrets from memory as they are once read, so that a delivery waits for no promise', async () => {
+    const secrets = cachedSecret(async () => secret, { maxAgeMs: 60_000 });
+
+    const first = await secrets();
+
+    expect(secrets()).toBe(first);
   });
 
   it('reads it again once it is older than its maximum age, so that a rotation is picked up', async () => {

@@ -8,15 +8,19 @@ export interface CachedSecretOptions {
   now?: () => number;
 }
 
+/** The signing secrets: from memory as they are, or a promise of them while they are read. */
+export type SigningSecrets = () => readonly KeyObject[] | Promise<readonly KeyObject[]>;
+
 /**
- * Reads the signing secrets once and serves them from memory until `maxAgeMs` has passed.
- * When a later read fails, the last good value goes on serving; when there is none, the
- * delivery fails with SecretUnavailableError (503) so that the provider retries.
+ * Reads the signing secrets once and serves them from memory until `maxAgeMs` has passed:
+ * as they are, so that a delivery waits for nothing once they are read. When a later read
+ * fails, the last good value goes on serving; when there is none, the delivery fails with
+ * SecretUnavailableError (503) so that the provider retries.
  */
 export function cachedSecret(
   read: () => Promise<string>,
   { maxAgeMs, now = Date.now }: CachedSecretOptions,
-): () => Promise<readonly KeyObject[]> {
+): SigningSecrets {
   let cached: { secrets: readonly KeyObject[]; readAt: number } | undefined;
   let reading: Promise<readonly KeyObject[]> | undefined;
 
@@ -34,7 +38,7 @@ export function cachedSecret(
     }
   };
 
-  return async () => {
+  return () => {
     if (cached && now() - cached.readAt < maxAgeMs) return cached.secrets;
     reading ??= refresh();
     return reading;

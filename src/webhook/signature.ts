@@ -45,12 +45,20 @@ function strictBase64(text: string): Buffer {
 /** Header names as API Gateway and Node give them: lower case. */
 export type Headers = Readonly<Record<string, string | undefined>>;
 
-function header(headers: Headers, name: 'id' | 'timestamp' | 'signature'): string {
-  const value = headers[`webhook-${name}`] ?? headers[`svix-${name}`];
-  if (value === undefined || value.trim() === '') {
-    throw new SignatureError(`missing header webhook-${name} (or svix-${name})`, 'missing-header');
+/** Each header's Standard Webhooks name and Svix's, spelled once rather than built per lookup. */
+const HEADER_NAMES = {
+  id: ['webhook-id', 'svix-id'],
+  timestamp: ['webhook-timestamp', 'svix-timestamp'],
+  signature: ['webhook-signature', 'svix-signature'],
+} as const;
+
+function header(headers: Headers, name: keyof typeof HEADER_NAMES): string {
+  const [standard, svix] = HEADER_NAMES[name];
+  const value = (headers[standard] ?? headers[svix])?.trim();
+  if (value === undefined || value === '') {
+    throw new SignatureError(`missing header ${standard} (or ${svix})`, 'missing-header');
   }
-  return value.trim();
+  return value;
 }
 
 export interface VerifyInput {

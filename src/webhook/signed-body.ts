@@ -1,11 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import { PayloadTooLargeError } from '../errors';
 import type { DeliveryMiddleware, WebhookEvent } from './delivery';
+import type { SigningSecrets } from './secret-source';
 import { verifySignature } from './signature';
 
 export interface SignedBodyOptions {
   /** The signing secrets (several during a rotation); the caller caches them. */
-  signingSecrets: () => Promise<readonly KeyObject[]>;
+  signingSecrets: SigningSecrets;
   now: () => Date;
   maxBodyBytes: number;
 }
@@ -19,17 +20,27 @@ function rawBody(event: WebhookEvent): Buffer {
  * anything reads them. The verified bytes go on `request.internal.verifiedBody`.
  */
 export function signedBody(options: SignedBodyOptions): DeliveryMiddleware {
+  const verify = (
+    request: Parameters<NonNullable<DeliveryMiddleware['before']>>[0],
+    body: Buffer,
+    secrets: readonly KeyObject[],
+  ) => {
+    verifySignature({
+      headers: request.event.headers ?? {},
+      body,
+      secrets,
+      nowSeconds: Math.floor(options.now().getTime() / 1000),
+    });
+    request.internal.verifiedBody = body;
+  };
   return {
-    before: async (request) => {
+    // Synchronous once the secrets are in memory: only their first read is waited for.
+    before: (request) => {
       const body = rawBody(request.event);
       if (body.length > options.maxBodyBytes) throw new PayloadTooLargeError(options.maxBodyBytes);
-      verifySignature({
-        headers: request.event.headers ?? {},
-        body,
-        secrets: await options.signingSecrets(),
-        nowSeconds: Math.floor(options.now().getTime() / 1000),
-      });
-      request.internal.verifiedBody = body;
+      const secrets = options.signingSecrets();
+      if (secrets instanceof Promise) return secrets.then((read) => verify(request, body, read));
+      verify(request, body, secrets);
     },
   };
 }
