@@ -324,6 +324,38 @@ describe('the delivery log line and metrics in Lambda', () => {
     expect(metric('Deliveries')?.dimensions).toMatchObject({ Result: 'failed' });
   });
 
+  it('writes the same line whether its fields were serialized while the write was in flight or at the end', async () => {
+    // One writer answers in a microtask (nothing is serialized during the write), the other after
+    // a turn of the event loop, as a write to DynamoDB does.
+    const afterIo = (outcome: WriteOutcome | Error): ConnectionWriter => ({
+      write: () =>
+        new Promise((resolve, reject) =>
+          setTimeout(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)), 5),
+        ),
+      tombstoneCompany: async () => ({ tombstoned: 0, unchanged: 0 }),
+    });
+    const body = JSON.stringify(connected());
+    const lineOf = async (writer: ConnectionWriter) => {
+      const before = logLines().length;
+      await receiver(writer)(signed(body), lambdaContext());
+      const line = logLines().slice(before);
+      expect(line).toHaveLength(1);
+      const { timestamp: _at, durationMs: _took, cold_start: _cold, _aws, ...rest } = line[0] ?? {};
+      return { ...rest, metrics: (_aws as Emf['_aws']).CloudWatchMetrics };
+    };
+
+    for (const outcome of ['applied', new StorageUnavailableError('DynamoDB timed out')] as const) {
+      const atTheEnd = await lineOf(writerAnswering(outcome));
+      const duringTheWrite = await lineOf(afterIo(outcome));
+
+      expect(duringTheWrite).toEqual(atTheEnd);
+      expect(duringTheWrite).toMatchObject({
+        webhookId: 'msg_observability_1',
+        connectionId: expect.any(String),
+      });
+    }
+  });
+
   it('marks the first delivery of a container as a cold start, and publishes a ColdStart metric once', async () => {
     const handler = receiver(writerAnswering('applied'));
     const body = JSON.stringify(connected());

@@ -96,15 +96,34 @@ export class DeliveryLog {
   }
 
   /**
-   * Writes the one line of a delivery: `fields` under the Lambda context of the invocation,
-   * and, with metrics, its counts. Below the log level, only the counts. The context is passed
-   * on each call, never kept, so that invocations sharing an environment never mix theirs.
+   * The members of a delivery's line that its outcome does not change, as text: the function's
+   * (serialized once per function), the invocation's request and trace ids, then `fields`. The
+   * receiver has them serialized while its write is in flight (`describeWhileWriting` in
+   * delivery-record.ts), so that its answer waits only for what the outcome adds.
+   */
+  describe(context: Context, fields: object): string {
+    const trace = traceId();
+    const own = JSON.stringify(fields);
+    return (
+      `${this.#containerMembers(context)},"function_request_id":${JSON.stringify(context.awsRequestId)}` +
+      `${trace === undefined ? '' : `,"xray_trace_id":${JSON.stringify(trace)}`}` +
+      `${own.length > 2 ? `,${own.slice(1, -1)}` : ''}`
+    );
+  }
+
+  /**
+   * Writes the one line of a delivery: `fields` (or `described`, what `describe` made of them
+   * under this invocation's context) and its `outcome`, and, with metrics, its counts. Below
+   * the log level, only the counts. The context is passed on each call, never kept, so that
+   * invocations sharing an environment never mix theirs.
    */
   delivery(
     level: DeliveryLevel,
     context: Context,
-    fields: Record<string, unknown>,
+    fields: object,
+    outcome: object,
     count: DeliveryCount,
+    described?: string,
   ): void {
     const coldStart = this.#coldStart;
     this.#coldStart = false;
@@ -114,14 +133,11 @@ export class DeliveryLog {
     // Built as text: the members that stay the same for the container are serialized once.
     let members = '';
     if (logged) {
-      const trace = traceId();
-      const own = JSON.stringify(fields);
+      const ending = JSON.stringify(outcome);
       members =
         `"level":"${level}","message":"delivery","timestamp":"${new Date(now).toISOString()}",` +
-        `${this.#containerMembers(context)},"cold_start":${coldStart},` +
-        `"function_request_id":${JSON.stringify(context.awsRequestId)}` +
-        `${trace === undefined ? '' : `,"xray_trace_id":${JSON.stringify(trace)}`}` +
-        `${own.length > 2 ? `,${own.slice(1, -1)}` : ''}`;
+        `${described ?? this.describe(context, fields)},"cold_start":${coldStart}` +
+        `${ending.length > 2 ? `,${ending.slice(1, -1)}` : ''}`;
     } else if (this.#metrics) {
       members = `"service":"${SERVICE_NAME}","stage":${JSON.stringify(this.#stage)}`;
     }
@@ -129,41 +145,51 @@ export class DeliveryLog {
       this.#write(`{${members}}\n`, level);
       return;
     }
-    const directives = [DELIVERIES];
+    let directives = DELIVERIES;
     members += `,"${DIMENSION.result}":${JSON.stringify(count.result)},"${METRIC.deliveries}":1`;
     if (count.rejection !== undefined) {
-      directives.push(REJECTIONS);
+      directives += `,${REJECTIONS}`;
       members += `,"${DIMENSION.reason}":${JSON.stringify(count.rejection)},"${METRIC.rejections}":1`;
     }
     if (count.lagMs !== undefined) {
-      directives.push(LAG);
+      directives += `,${LAG}`;
       members += `,"${METRIC.deliveryLag}":${JSON.stringify(count.lagMs)}`;
     }
     if (coldStart) {
-      directives.push(COLD_START);
+      directives += `,${COLD_START}`;
       // The dimension's value; the log line has it already.
       if (!logged) members += `,"function_name":${JSON.stringify(context.functionName)}`;
       members += ',"ColdStart":1';
     }
-    const metadata = `"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives.join(',')}]}`;
+    const metadata = `"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives}]}`;
     this.#write(`{${metadata},${members}}\n`, level);
   }
 
   /** `service`, `stage` and what Lambda's context says of the function, serialized once per function. */
   #containerMembers(context: Context): string {
-    const key = `${context.invokedFunctionArn}\u0000${context.memoryLimitInMB}\u0000${context.functionName}`;
-    if (this.#container?.key !== key) {
-      const members = JSON.stringify({
-        service: SERVICE_NAME,
-        stage: this.#stage,
-        function_arn: context.invokedFunctionArn,
-        function_memory_size: context.memoryLimitInMB,
-        function_name: context.functionName,
-      });
-      this.#container = { key, members: members.slice(1, -1) };
+    const cached = this.#container;
+    if (
+      cached?.arn === context.invokedFunctionArn &&
+      cached.memory === context.memoryLimitInMB &&
+      cached.name === context.functionName
+    ) {
+      return cached.members;
     }
-    return this.#container.members;
+    const members = JSON.stringify({
+      service: SERVICE_NAME,
+      stage: this.#stage,
+      function_arn: context.invokedFunctionArn,
+      function_memory_size: context.memoryLimitInMB,
+      function_name: context.functionName,
+    }).slice(1, -1);
+    this.#container = {
+      arn: context.invokedFunctionArn,
+      memory: context.memoryLimitInMB,
+      name: context.functionName,
+      members,
+    };
+    return members;
   }
 
-  #container: { key: string; members: string } | undefined;
+  #container: { arn: string; memory: string; name: string; members: string } | undefined;
 }

@@ -4,6 +4,7 @@ import type { DeliveryResult } from '../observability/names';
 import { sourceMappedStack } from '../observability/stack-trace';
 import {
   type DeliveryFields,
+  type DeliveryInternal,
   type DeliveryMiddleware,
   type DeliveryOutcome,
   type DeliveryResponse,
@@ -27,10 +28,15 @@ function isOutcome(response: DeliveryResponse | null | undefined): response is D
 /**
  * Writes one line per delivery, whatever its fate (its log fields and, in Lambda, its metrics),
  * and gives the provider its answer: the handler's outcome as JSON, or every error through
- * `toErrorAnswer`. Never logs the secret, a signature or the body.
+ * `toErrorAnswer`. Never logs the secret, a signature or the body. The outermost middleware.
  */
 export function deliveryRecord(log: DeliveryLog): DeliveryMiddleware {
   const durationMs = (startedAt = performance.now()) => Math.round((performance.now() - startedAt) * 10) / 10;
+  /** What `describeWhileWriting` serialized, once it has run; it is not run twice. */
+  const described = (request: { internal: DeliveryInternal }): string | undefined => {
+    clearImmediate(request.internal.describing);
+    return request.internal.described;
+  };
   return {
     before: (request) => {
       request.internal.startedAt = performance.now();
@@ -49,21 +55,21 @@ export function deliveryRecord(log: DeliveryLog): DeliveryMiddleware {
       log.delivery(
         'INFO',
         request.context,
+        fields,
         {
-          ...fields,
           result: outcome.result,
           statusCode: response.statusCode,
           durationMs: durationMs(request.internal.startedAt),
         },
         countOf(outcome.result, fields),
+        described(request),
       );
     },
     onError: (request) => {
       const answer = toErrorAnswer(request.error);
       request.response = answer.response;
       const fields = fieldsOf(request);
-      const line = {
-        ...fields,
+      const ending = {
         result: answer.result,
         reason: answer.reason,
         reasonCode: answer.code,
@@ -72,13 +78,27 @@ export function deliveryRecord(log: DeliveryLog): DeliveryMiddleware {
       };
       const count = countOf(answer.result, fields, answer);
       if (answer.result === 'failed') {
-        log.delivery(
-          'ERROR',
-          request.context,
-          { ...line, error: sourceMappedStack(request.error?.stack) },
-          count,
-        );
-      } else log.delivery('WARN', request.context, line, count);
+        const failure = { ...ending, error: sourceMappedStack(request.error?.stack) };
+        log.delivery('ERROR', request.context, fields, failure, count, described(request));
+      } else log.delivery('WARN', request.context, fields, ending, count, described(request));
+    },
+  };
+}
+
+/**
+ * Serializes the part of the delivery's line that its outcome does not change while the write is
+ * in flight: scheduled for the turn of the event loop after the request has gone out, it runs
+ * while the process would otherwise wait for DynamoDB, and the answer waits only for what the
+ * outcome adds. The innermost middleware: the fields are complete once `parseDelivery` has run
+ * (the handler adds none). A delivery answered before it runs serializes them itself.
+ */
+export function describeWhileWriting(log: DeliveryLog): DeliveryMiddleware {
+  return {
+    before: (request) => {
+      const { internal, context } = request;
+      internal.describing = setImmediate(() => {
+        internal.described = log.describe(context, fieldsOf(request));
+      });
     },
   };
 }

@@ -48,6 +48,9 @@ export interface DeliveryInternal extends Record<string, unknown> {
   fields?: DeliveryFields;
   /** The body's exact bytes, once its signature has been checked. */
   verifiedBody?: Buffer;
+  /** The line's members that the outcome does not change, serialized while the write is in flight. */
+  described?: string;
+  describing?: NodeJS.Immediate;
 }
 
 /** The receiver's middlewares, typed for its chain. */

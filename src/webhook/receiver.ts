@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { companyDeletedEvent, toConnectionChange, tombstoneExpiry } from '../connection/connection-change';
@@ -13,8 +12,9 @@ import type {
   WebhookEvent,
   WebhookResult,
 } from './delivery';
-import { deliveryRecord } from './delivery-record';
+import { deliveryRecord, describeWhileWriting } from './delivery-record';
 import { parseDelivery } from './parse-delivery';
+import type { SigningSecrets } from './secret-source';
 import { signedBody } from './signed-body';
 import { sourceAllowList } from './source-allow-list';
 
@@ -24,7 +24,7 @@ const TIMEOUT_EARLY_MS = 500;
 export interface ReceiverOptions {
   writer: ConnectionWriter;
   /** The signing secrets (several during a rotation); the caller caches them. */
-  signingSecrets: () => Promise<readonly KeyObject[]>;
+  signingSecrets: SigningSecrets;
   /** How long a deleted connection's tombstone is kept. */
   tombstoneTtlDays: number;
   /** One line per delivery: its log fields and, in Lambda, its metrics. */
@@ -62,6 +62,7 @@ export function createReceiver(options: ReceiverOptions): WebhookHandler {
     chain
       .use(signedBody({ signingSecrets: options.signingSecrets, now, maxBodyBytes }))
       .use(parseDelivery({ now }))
+      .use(describeWhileWriting(log))
       // `signal` aborts when the early timeout answers: the writes still to come are not started.
       // The handler returns its outcome; `deliveryRecord` answers it, so the chain answers WebhookResult.
       .handler<WebhookEvent, WebhookResult>(async (event, _context, { signal }): Promise<DeliveryOutcome> => {
