@@ -4,8 +4,9 @@
  * template's environment, NODE_OPTIONS included) loading it and serving its first delivery,
  * against the same for a bare-client function (bench/bare-handler.ts) bundled by the same
  * NodeFunction construct, and for the bare function that also reads a secret from Secrets Manager
- * as the receiver does (bench/bare-secret-handler.ts). All read and write a local dynalite; the
- * secrets come from a Secrets Manager stand-in on loopback.
+ * as the receiver does (bench/bare-secret-handler.ts), and for that function serving the bare
+ * verifying receiver (bench/bare-verifying-handler.ts: signature, JSON, schema, the same write).
+ * All read and write a local dynalite; the secrets come from a Secrets Manager stand-in on loopback.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ import {
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
 /** Cold starts of each function, in rounds whose order rotates, after one of each. */
-export const COLD_START_ROUNDS = 40;
+export const COLD_START_ROUNDS = 100;
 const RECEIVER_STACK = 'CodatConnections-dev';
 const BARE_STACK = 'BenchBare';
 
@@ -57,10 +58,16 @@ export interface BundleFigures {
   bare: ColdStartSummary;
   /** The bare function that also reads a secret from Secrets Manager, as the receiver does. */
   bareSecret: ColdStartSummary;
+  /** That function serving the bare verifying receiver: signature, JSON, schema, the same write. */
+  bareVerifying: ColdStartSummary;
   /** Median over the rounds of receiver / bare, process start to first delivery answered. */
   coldRatio: number;
-  /** The same for receiver / bare with the secret read: what the receiver's own code costs. */
+  /** The same for receiver / bare with the secret read. */
   ownCodeRatio: number;
+  /** The same for receiver / bare verifying receiver with the secret read: what its own design costs. */
+  verifyingRatio: number;
+  /** The same for bare verifying receiver / bare with the secret read: what verifying costs. */
+  verifyingCostRatio: number;
   /** The same for bare with the secret read / bare: what reading the secret costs. */
   secretRatio: number;
   /** The same for import + first delivery only. */
@@ -71,6 +78,7 @@ export interface BundleFigures {
   receiverMapBytes: number;
   bareBytes: number;
   bareSecretBytes: number;
+  bareVerifyingBytes: number;
   bareMapBytes: number;
   /** What the receiver ships beyond the bare client, per package (esbuild metafile). */
   addedBytes: [string, number][];
@@ -81,6 +89,7 @@ export function synthesizeFunctions(outdir: string): {
   receiver: DeployedFunction;
   bare: DeployedFunction;
   bareSecret: DeployedFunction;
+  bareVerifying: DeployedFunction;
 } {
   const assembly = synthesize(outdir, (app) => {
     new ConnectionsStack(app, RECEIVER_STACK, { stage: 'dev' });
@@ -100,11 +109,18 @@ export function synthesizeFunctions(outdir: string): {
     })
       .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
       .useSecret(new Secret(stack, 'Secret'), 'SIGNING_SECRET_ARN');
+    new NodeFunction(stack, 'BareVerifying', {
+      entry: new URL('./bare-verifying-handler.ts', import.meta.url).pathname,
+      sourceMapsAtStart: false,
+    })
+      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
+      .useSecret(new Secret(stack, 'VerifyingSecret'), 'SIGNING_SECRET_ARN');
   });
   return {
     receiver: deployedFunction(assembly, RECEIVER_STACK, 'ReceiveWebhook'),
     bare: deployedFunction(assembly, BARE_STACK, 'Bare'),
     bareSecret: deployedFunction(assembly, BARE_STACK, 'BareSecret'),
+    bareVerifying: deployedFunction(assembly, BARE_STACK, 'BareVerifying'),
   };
 }
 
@@ -169,18 +185,41 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     expectAnswer(run, name, '{"result":"applied"}');
     return run;
   };
-  const starts = { receiver: receiverOnce, bare: bareOnce('bare'), bareSecret: bareOnce('bareSecret') };
+  const bareVerifyingOnce = async () => {
+    const { headers, body } = newDelivery();
+    const run = await invokeDeployedFunction({
+      fn: functions.bareVerifying,
+      resolve,
+      endpoints,
+      events: [apiGatewayEvent({ headers, body })],
+    });
+    expectAnswer(run, 'bareVerifying', '{"result":"applied"}');
+    return run;
+  };
+  const starts = {
+    receiver: receiverOnce,
+    bare: bareOnce('bare'),
+    bareSecret: bareOnce('bareSecret'),
+    bareVerifying: bareVerifyingOnce,
+  };
   const names = Object.keys(starts) as (keyof typeof starts)[];
 
   // One of each first, so that all find the bundle and Node in the disk cache.
   for (const name of names) await starts[name]();
-  const runs = { receiver: [] as Invocations[], bare: [] as Invocations[], bareSecret: [] as Invocations[] };
+  const runs = {
+    receiver: [] as Invocations[],
+    bare: [] as Invocations[],
+    bareSecret: [] as Invocations[],
+    bareVerifying: [] as Invocations[],
+  };
   const ratios = {
     cold: [] as number[],
     code: [] as number[],
     rss: [] as number[],
     own: [] as number[],
     secret: [] as number[],
+    verifying: [] as number[],
+    verifyingCost: [] as number[],
   };
   for (let index = 0; index < COLD_START_ROUNDS; index++) {
     // Rotate the order, so that none always follows the same one.
@@ -189,10 +228,13 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
       const name = names[(index + step) % names.length] as keyof typeof starts;
       round[name] = await starts[name]();
     }
-    const { receiver, bare, bareSecret } = round as Record<keyof typeof starts, Invocations>;
+    const { receiver, bare, bareSecret, bareVerifying } = round as Record<keyof typeof starts, Invocations>;
     runs.receiver.push(receiver);
     runs.bare.push(bare);
     runs.bareSecret.push(bareSecret);
+    runs.bareVerifying.push(bareVerifying);
+    ratios.verifying.push(answered(receiver) / answered(bareVerifying));
+    ratios.verifyingCost.push(answered(bareVerifying) / answered(bareSecret));
     ratios.cold.push(answered(receiver) / answered(bare));
     ratios.code.push(code(receiver) / code(bare));
     ratios.rss.push(receiver.maxRssKiB / bare.maxRssKiB);
@@ -213,8 +255,11 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     receiver: summary(runs.receiver),
     bare: summary(runs.bare),
     bareSecret: summary(runs.bareSecret),
+    bareVerifying: summary(runs.bareVerifying),
     coldRatio: median(ratios.cold),
     ownCodeRatio: median(ratios.own),
+    verifyingRatio: median(ratios.verifying),
+    verifyingCostRatio: median(ratios.verifyingCost),
     secretRatio: median(ratios.secret),
     codeRatio: median(ratios.code),
     rssRatio: median(ratios.rss),
@@ -222,6 +267,7 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     receiverMapBytes: size(functions.receiver, '.map'),
     bareBytes: size(functions.bare),
     bareSecretBytes: size(functions.bareSecret),
+    bareVerifyingBytes: size(functions.bareVerifying),
     bareMapBytes: size(functions.bare, '.map'),
     addedBytes: addedBy(receiverContent, bareContent),
   };

@@ -22,15 +22,27 @@ const MiB = (value: number) => `${value.toFixed(1)} MiB`;
 export const reported = { ratio: undefined, goal: 'reported', met: undefined };
 
 export function coldStartRows(bundles: BundleFigures): Row[] {
-  const { receiver, bare, bareSecret } = bundles;
+  const { receiver, bare, bareSecret, bareVerifying } = bundles;
   const cold = `median of ${COLD_START_ROUNDS} paired ratios`;
   return [
     {
-      figure: `cold start as deployed, process start to first delivery answered, against the bare function that also reads the secret from Secrets Manager, as any verifying receiver must (${cold})`,
-      measured: `receiver ${ms(receiver.answeredMs)} / bare with the secret read ${ms(bareSecret.answeredMs)}`,
-      ratio: bundles.ownCodeRatio,
+      figure: `cold start as deployed, process start to first delivery answered, against the bare receiver that reads the secret from Secrets Manager, verifies the signature, validates the body and makes the same write, as any verifying receiver must (${cold})`,
+      measured: `receiver ${ms(receiver.answeredMs)} / bare verifying receiver ${ms(bareVerifying.answeredMs)}`,
+      ratio: bundles.verifyingRatio,
       goal: '≤ 1.05',
-      met: bundles.ownCodeRatio <= 1.05,
+      met: bundles.verifyingRatio <= 1.05,
+    },
+    {
+      figure: `cold start, the receiver against the bare function that reads the secret and writes one attribute, verifying nothing (${cold})`,
+      measured: `receiver ${ms(receiver.answeredMs)} / bare with the secret read ${ms(bareSecret.answeredMs)}`,
+      ...reported,
+      ratio: bundles.ownCodeRatio,
+    },
+    {
+      figure: `cold start, what verifying, validating and writing the item costs the bare function that reads the secret (${cold})`,
+      measured: `bare verifying receiver ${ms(bareVerifying.answeredMs)} / bare with the secret read ${ms(bareSecret.answeredMs)}`,
+      ...reported,
+      ratio: bundles.verifyingCostRatio,
     },
     {
       figure: `cold start, the receiver against the bare function that reads no secret (${cold})`,
@@ -64,7 +76,7 @@ export function coldStartRows(bundles: BundleFigures): Row[] {
     },
     {
       figure: 'shipped bundle (minified CommonJS, as synthesized)',
-      measured: `receiver ${bundles.receiverBytes} B (map ${bundles.receiverMapBytes} B) / bare ${bundles.bareBytes} B (map ${bundles.bareMapBytes} B); bare with the secret read ${bundles.bareSecretBytes} B`,
+      measured: `receiver ${bundles.receiverBytes} B (map ${bundles.receiverMapBytes} B) / bare ${bundles.bareBytes} B (map ${bundles.bareMapBytes} B); bare with the secret read ${bundles.bareSecretBytes} B; bare verifying receiver ${bundles.bareVerifyingBytes} B`,
       ...reported,
       ratio: bundles.receiverBytes / bundles.bareBytes,
     },
