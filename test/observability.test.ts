@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { lambdaContext as newLambdaContext } from '../local/lambda-context';
 import { sampleEvent } from '../local/sample-events';
@@ -354,6 +354,36 @@ describe('the delivery log line and metrics in Lambda', () => {
         connectionId: expect.any(String),
       });
     }
+  });
+
+  it('stamps each line with its own time to the millisecond, across seconds, days, leap days and a clock set back', () => {
+    const written: string[] = [];
+    const log = new DeliveryLog({ stage: 'prod', logLevel: 'info', write: (line) => written.push(line) });
+    const times = [
+      Date.parse('2026-11-28T10:00:05.250Z'),
+      Date.parse('2026-11-28T10:00:05.999Z'),
+      Date.parse('2026-11-28T10:00:06.000Z'),
+      Date.parse('2026-11-28T10:00:06.007Z'),
+      Date.parse('2026-12-31T23:59:59.999Z'),
+      Date.parse('2027-01-01T00:00:00.000Z'),
+      Date.parse('2028-02-29T12:34:56.078Z'),
+      Date.parse('2026-11-28T10:00:06.042Z'),
+    ];
+    const now = jest.spyOn(Date, 'now');
+    try {
+      for (const time of times) {
+        now.mockReturnValue(time);
+        log.delivery('INFO', lambdaContext(), {}, { result: 'applied' }, { result: 'applied' });
+      }
+    } finally {
+      now.mockRestore();
+    }
+
+    const stamps = written.map(
+      (line) => JSON.parse(line) as { timestamp: string; _aws: { Timestamp: number } },
+    );
+    expect(stamps.map((line) => line.timestamp)).toEqual(times.map((time) => new Date(time).toISOString()));
+    expect(stamps.map((line) => line._aws.Timestamp)).toEqual(times);
   });
 
   it('marks the first delivery of a container as a cold start, and publishes a ColdStart metric once', async () => {

@@ -135,7 +135,7 @@ export class DeliveryLog {
     if (logged) {
       const ending = JSON.stringify(outcome);
       members =
-        `"level":"${level}","message":"delivery","timestamp":"${new Date(now).toISOString()}",` +
+        `"level":"${level}","message":"delivery","timestamp":"${this.#isoTime(now)}",` +
         `${described ?? this.describe(context, fields)},"cold_start":${coldStart}` +
         `${ending.length > 2 ? `,${ending.slice(1, -1)}` : ''}`;
     } else if (this.#metrics) {
@@ -146,14 +146,15 @@ export class DeliveryLog {
       return;
     }
     let directives = DELIVERIES;
-    members += `,"${DIMENSION.result}":${JSON.stringify(count.result)},"${METRIC.deliveries}":1`;
+    // A result is one of DELIVERY_RESULTS, a word: quoted as it is.
+    members += `,"${DIMENSION.result}":"${count.result}","${METRIC.deliveries}":1`;
     if (count.rejection !== undefined) {
       directives += `,${REJECTIONS}`;
       members += `,"${DIMENSION.reason}":${JSON.stringify(count.rejection)},"${METRIC.rejections}":1`;
     }
-    if (count.lagMs !== undefined) {
+    if (count.lagMs !== undefined && Number.isFinite(count.lagMs)) {
       directives += `,${LAG}`;
-      members += `,"${METRIC.deliveryLag}":${JSON.stringify(count.lagMs)}`;
+      members += `,"${METRIC.deliveryLag}":${count.lagMs}`;
     }
     if (coldStart) {
       directives += `,${COLD_START}`;
@@ -164,6 +165,23 @@ export class DeliveryLog {
     const metadata = `"_aws":{"Timestamp":${now},"CloudWatchMetrics":[${directives}]}`;
     this.#write(`{${metadata},${members}}\n`, level);
   }
+
+  /**
+   * `new Date(now).toISOString()`, the date and time to the second formatted once a second:
+   * Date's own formatting is a call into the engine that cost 4 µs a line between database calls
+   * (a one-off script, 3,000 deliveries on DynamoDB Local), where the milliseconds cost nothing.
+   */
+  #isoTime(now: number): string {
+    const second = Math.floor(now / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#secondText = new Date(second * 1000).toISOString().slice(0, 19);
+    }
+    return `${this.#secondText}.${String(now - second * 1000).padStart(3, '0')}Z`;
+  }
+
+  #second = Number.NaN;
+  #secondText = '';
 
   /** `service`, `stage` and what Lambda's context says of the function, serialized once per function. */
   #containerMembers(context: Context): string {

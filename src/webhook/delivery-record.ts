@@ -13,11 +13,7 @@ import {
 
 /** What one delivery counts: its result; a rejection also by its reason; a connection event's lag. */
 function countOf(result: DeliveryResult, fields: DeliveryFields, answer?: ErrorAnswer): DeliveryCount {
-  return {
-    result,
-    ...(answer?.result === 'rejected' ? { rejection: answer.code } : {}),
-    ...(fields.lagMs !== undefined ? { lagMs: fields.lagMs } : {}),
-  };
+  return { result, rejection: answer?.result === 'rejected' ? answer.code : undefined, lagMs: fields.lagMs };
 }
 
 /** The handler's outcome, once it has returned one (and nothing has answered it yet). */
