@@ -1,4 +1,4 @@
-import { isDateTime, toSortableUtc } from '../src/connection/date-time';
+import { isDateTime, toEpochMs, toSortableUtc } from '../src/connection/date-time';
 
 describe('reading Codat date-times', () => {
   it.each([
@@ -72,5 +72,28 @@ describe('sortable UTC form', () => {
 
   it('gives nothing for a time an offset pushes before year 0000', () => {
     expect(toSortableUtc('0000-01-01T00:00:00+01:00')).toBeUndefined();
+  });
+});
+
+describe('milliseconds since the epoch', () => {
+  it.each([
+    '2021-11-15T06:00:00Z',
+    '2021-11-15T01:00:00',
+    '2021-11-15T01:00:00-05:00',
+    '2024-08-08T17:10:34.0150000Z',
+    '2024-08-08T17:10:34.9999999+14:00',
+    '2028-02-29T23:59:59.5-00:30',
+    '0001-01-01T00:00:00.001Z',
+  ])('reads %s as Date.parse reads its sortable UTC form', (value) => {
+    const utc = toSortableUtc(value) ?? '';
+
+    expect(toEpochMs(value)).toBe(Date.parse(`${utc.slice(0, 23)}Z`));
+    expect(Number.isFinite(toEpochMs(value))).toBe(true);
+  });
+
+  it('gives nothing for a value that is not a date-time, also right after one that is', () => {
+    expect(toEpochMs('2021-11-15T06:00:00Z')).toBeDefined();
+    expect(toEpochMs('2021-13-15T06:00:00Z')).toBeUndefined();
+    expect(toSortableUtc('2021-13-15T06:00:00Z')).toBeUndefined();
   });
 });

@@ -74,26 +74,39 @@ export function isDateTime(value: string): boolean {
  * Returns `undefined` when the value is not a date-time or falls outside years 0000-9999.
  */
 export function toSortableUtc(value: string): string | undefined {
-  // A delivery reads its generatedDate three times (the schema, its lag, its order): the last
-  // answer is kept, since the same text always gives the same answer.
-  if (value === lastSortable.value) return lastSortable.utc;
-  const utc = sortableUtc(value);
-  lastSortable = { value, utc };
-  return utc;
+  return read(value).utc;
 }
 
-let lastSortable: { value: string | undefined; utc: string | undefined } = {
-  value: undefined,
-  utc: undefined,
-};
+/**
+ * The milliseconds since the epoch of a date-time in one of the three forms (digits past the
+ * third dropped), as `Date.parse` reads the first 23 characters of its sortable UTC form.
+ * Undefined when `toSortableUtc` gives nothing.
+ */
+export function toEpochMs(value: string): number | undefined {
+  return read(value).epochMs;
+}
 
-function sortableUtc(value: string): string | undefined {
+/**
+ * A delivery reads its generatedDate several times (the schema, its lag, its order): the last
+ * answer is kept, since the same text always gives the same answer.
+ */
+let last: { value: string | undefined; utc?: string; epochMs?: number } = { value: undefined };
+
+function read(value: string): { utc?: string; epochMs?: number } {
+  if (value !== last.value) last = { value, ...readUtc(value) };
+  return last;
+}
+
+function readUtc(value: string): { utc?: string; epochMs?: number } {
   const parts = parseDateTime(value);
-  if (!parts) return undefined;
+  if (!parts) return {};
   const date = new Date(0);
   date.setUTCFullYear(parts.year, parts.month - 1, parts.day);
   date.setUTCHours(parts.hour, parts.minute - (parts.offsetMinutes ?? 0), parts.second, 0);
   const wholeSeconds = date.toISOString().slice(0, 19);
-  if (!/^\d{4}-/.test(wholeSeconds)) return undefined;
-  return `${wholeSeconds}.${parts.fraction.padEnd(7, '0')}Z`;
+  if (!/^\d{4}-/.test(wholeSeconds)) return {};
+  return {
+    utc: `${wholeSeconds}.${parts.fraction.padEnd(7, '0')}Z`,
+    epochMs: date.getTime() + Number(parts.fraction.slice(0, 3).padEnd(3, '0')),
+  };
 }

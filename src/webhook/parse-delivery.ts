@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { toSortableUtc } from '../connection/date-time';
+import { toEpochMs } from '../connection/date-time';
 import {
   CompanyDeletedEvent,
   ConnectionEvent,
@@ -14,9 +14,8 @@ import { parseJsonBody } from './json-body';
 
 /** Milliseconds from `generatedDate` (any of Codat's forms, read as UTC) to `receivedAt`. */
 function lagMs(generatedDate: string, receivedAt: Date): number | undefined {
-  const utc = toSortableUtc(generatedDate);
-  if (utc === undefined) return undefined;
-  return receivedAt.getTime() - Date.parse(`${utc.slice(0, 23)}Z`);
+  const generatedAt = toEpochMs(generatedDate);
+  return generatedAt === undefined ? undefined : receivedAt.getTime() - generatedAt;
 }
 
 function parse<const TSchema extends v.GenericSchema>(
