@@ -154,6 +154,14 @@ describe('verifying a Standard Webhooks signature', () => {
     ],
     ['its padding dropped', (signature: string) => signature.replace(/=$/, '')],
     ['text after the padding', (signature: string) => `${signature}xyz`],
+    [
+      'the bits its last character does not use set',
+      (signature: string) => {
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+        const last = alphabet[alphabet.indexOf(signature.charAt(42)) + 1] ?? '';
+        return `${signature.slice(0, 42)}${last}=`;
+      },
+    ],
   ])('refuses the right signature with %s, since only canonical base64 matches', (_, change) => {
     const headers = signedHeaders();
     const signature = headers['webhook-signature'].slice(3);

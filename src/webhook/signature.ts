@@ -9,7 +9,6 @@ import { SignatureError, SigningSecretError } from '../errors';
  */
 
 export const SECRET_PREFIX = 'whsec_';
-const HMAC_SHA256_BYTES = 32;
 
 /**
  * Reads the signing secret as configured: one or more `whsec_<base64>` secrets separated by
@@ -32,14 +31,19 @@ export function parseSigningSecrets(configured: string): KeyObject[] {
 }
 
 /**
+ * The canonical base64 of 32 bytes: 43 characters and one `=`. The last character carries the
+ * final 4 bits, so its low 2 bits are zero: one of 16 letters and digits.
+ */
+const HMAC_SHA256_BASE64 = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+/**
  * The bytes of `text` only if it is the canonical base64 of an HMAC-SHA256 (44 characters, one
  * `=`); otherwise an empty buffer, which matches nothing. Node's decoder is lenient (it skips
  * characters outside the alphabet and stops at `=`), so a signature with characters appended or
  * inserted would otherwise decode to the right bytes and verify.
  */
 function strictBase64(text: string): Buffer {
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.length === HMAC_SHA256_BYTES && bytes.toString('base64') === text ? bytes : Buffer.alloc(0);
+  return HMAC_SHA256_BASE64.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
 }
 
 /** Header names as API Gateway and Node give them: lower case. */
