@@ -108,6 +108,18 @@ describe('what DynamoDB can hold', () => {
   });
 
   it.each([
+    ['', 0],
+    ['Basiq', 5],
+    ['é', 2],
+    ['Toft stores ✓', 15],
+    ['😀', 4],
+    ['x'.repeat(300), 300],
+    [`${'x'.repeat(299)}é`, 301],
+  ])('counts the string %p as its %p UTF-8 bytes', (text, bytes) => {
+    expect(itemBytes({ s: text }) - itemBytes({ s: '' })).toBe(bytes);
+  });
+
+  it.each([
     [0, 2],
     [-0, 2],
     [7, 2],

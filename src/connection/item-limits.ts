@@ -40,8 +40,18 @@ function deliveryPath(attribute: string): string {
 /** A long key names its start only: a 70,000-byte key would make an unreadable path. */
 const shortKey = (key: string) => (key.length > 64 ? `${key.slice(0, 32)}…` : key);
 
+/**
+ * UTF-8 bytes of `text`. A short ASCII text (nearly every value and name of a delivery) is
+ * counted here, a byte a character: Node's count is a call out of JavaScript, which cost the
+ * walk 5 µs a delivery between database calls (a one-off script, 3,000 deliveries on DynamoDB
+ * Local, the two ways alternating in one process).
+ */
 function utf8Bytes(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
+  if (text.length > 256) return Buffer.byteLength(text, 'utf8');
+  for (let index = 0; index < text.length; index++) {
+    if (text.charCodeAt(index) >= 0x80) return Buffer.byteLength(text, 'utf8');
+  }
+  return text.length;
 }
 
 /** DynamoDB's size of a number: 1 byte per two significant digits, plus 1. */
