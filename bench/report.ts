@@ -78,7 +78,7 @@ export function report(figures: BenchFigures): void {
   const header = [
     `Benchmark of the Codat webhook receiver, ${figures.startedAt.toISOString()}`,
     `machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB, node ${machine.node} (${machine.platform})`,
-    `latency: ${LATENCY_PAIRS} interleaved rounds of handler, bare UpdateItem and store.write (order rotated) after ${LATENCY_WARMUP_PAIRS} warm-up, on DynamoDB Local over loopback and on dynalite in process; throughput: ${THROUGHPUT_REQUESTS} requests per side on dynalite; costs and the reconciler on DynamoDB Local`,
+    `latency: ${LATENCY_PAIRS} interleaved rounds of handler, bare verifying receiver, bare UpdateItem and store.write (order rotated) after ${LATENCY_WARMUP_PAIRS} warm-up, on DynamoDB Local over loopback and on dynalite in process; throughput: ${THROUGHPUT_REQUESTS} requests per side on dynalite; costs and the reconciler on DynamoDB Local`,
     `load average at start ${figures.loadAverage}, at end ${loadAtEnd}`,
     '',
     // The table as docs/performance.md gives it, to be pasted under this sentence.
