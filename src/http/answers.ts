@@ -25,7 +25,12 @@ export type ErrorAnswer = {
 );
 
 export function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+  return jsonText(statusCode, JSON.stringify(body));
+}
+
+/** An answer whose body is JSON text already. */
+export function jsonText(statusCode: number, body: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body };
 }
 
 /** A refusal of the sender's input (4xx): retrying the same delivery will not help. */

@@ -113,7 +113,8 @@ export class DeliveryLog {
 
   /**
    * Writes the one line of a delivery: `fields` (or `described`, what `describe` made of them
-   * under this invocation's context) and its `outcome`, and, with metrics, its counts. Below
+   * under this invocation's context) and its `outcome` (an object, or its members as JSON text
+   * without the braces), and, with metrics, its counts. Below
    * the log level, only the counts. The context is passed on each call, never kept, so that
    * invocations sharing an environment never mix theirs.
    */
@@ -121,7 +122,7 @@ export class DeliveryLog {
     level: DeliveryLevel,
     context: Context,
     fields: object,
-    outcome: object,
+    outcome: object | string,
     count: DeliveryCount,
     described?: string,
   ): void {
@@ -133,11 +134,11 @@ export class DeliveryLog {
     // Built as text: the members that stay the same for the container are serialized once.
     let members = '';
     if (logged) {
-      const ending = JSON.stringify(outcome);
+      const ending = typeof outcome === 'string' ? outcome : JSON.stringify(outcome).slice(1, -1);
       members =
         `"level":"${level}","message":"delivery","timestamp":"${this.#isoTime(now)}",` +
         `${described ?? this.describe(context, fields)},"cold_start":${coldStart}` +
-        `${ending.length > 2 ? `,${ending.slice(1, -1)}` : ''}`;
+        `${ending === '' ? '' : `,${ending}`}`;
     } else if (this.#metrics) {
       members = `"service":"${SERVICE_NAME}","stage":${JSON.stringify(this.#stage)}`;
     }

@@ -1,4 +1,4 @@
-import { type ErrorAnswer, json, toErrorAnswer } from '../http/answers';
+import { type ErrorAnswer, json, jsonText, toErrorAnswer } from '../http/answers';
 import type { DeliveryCount, DeliveryLog } from '../observability/delivery-log';
 import type { DeliveryResult } from '../observability/names';
 import { sourceMappedStack } from '../observability/stack-trace';
@@ -44,20 +44,20 @@ export function deliveryRecord(log: DeliveryLog): DeliveryMiddleware {
     after: (request) => {
       const outcome = request.response;
       if (!isOutcome(outcome)) throw new Error("the receiver's handler must return its outcome");
-      // Answered here, the edge: what is logged and counted is what the provider is told.
-      const response = json(200, outcome);
-      request.response = response;
+      // Answered here, the edge: what is logged and counted is what the provider is told. A
+      // result is one of DELIVERY_RESULTS, a word, so an outcome that is its result alone (every
+      // connection event's) is written as text, and so is the line's ending: the serializer is
+      // a call out of JavaScript, paid twice a delivery after the write.
+      const { result } = outcome;
+      request.response =
+        'tombstoned' in outcome ? json(200, outcome) : jsonText(200, `{"result":"${result}"}`);
       const fields = fieldsOf(request);
       log.delivery(
         'INFO',
         request.context,
         fields,
-        {
-          result: outcome.result,
-          statusCode: response.statusCode,
-          durationMs: durationMs(request.internal.startedAt),
-        },
-        countOf(outcome.result, fields),
+        `"result":"${result}","statusCode":200,"durationMs":${durationMs(request.internal.startedAt)}`,
+        countOf(result, fields),
         described(request),
       );
     },

@@ -64,6 +64,14 @@ export type DeliveryMiddleware = import('@middy/core').MiddlewareObj<
 
 /** The log fields of the request in flight, created by whichever middleware writes first. */
 export function fieldsOf(request: { internal: DeliveryInternal }): DeliveryFields {
-  request.internal.fields ??= {};
+  // Every field there from the start (unset ones are left out of the line), so that the
+  // object keeps one shape as the middlewares fill it in.
+  request.internal.fields ??= {
+    webhookId: undefined,
+    eventType: undefined,
+    companyId: undefined,
+    connectionId: undefined,
+    lagMs: undefined,
+  };
   return request.internal.fields;
 }
