@@ -99,7 +99,7 @@ export function report(figures: BenchFigures): void {
     `| ${cell.map((text, column) => text.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   console.log(header.join('\n'));
   console.log(line(titles));
-  console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  console.log(`| ${widths.map((width) => '-'.repeat(width)).join(' | ')} |`);
   for (const cell of cells) console.log(line(cell));
   console.log(`bench ran in ${wallSeconds.toFixed(1)} s`);
 
