@@ -164,43 +164,23 @@ async function measureIn(outdir: string): Promise<BundleFigures> {
     SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:stand-in',
   };
 
-  const receiverOnce = async () => {
+  /** One cold start of `name`, answering a new delivery (signed for those that verify it). */
+  const once = (name: keyof typeof functions, signed: boolean) => async () => {
     const { headers, body } = newDelivery();
-    const run = await invokeDeployedFunction({
-      fn: functions.receiver,
-      resolve,
-      endpoints,
-      events: [apiGatewayEvent({ headers, body })],
-    });
-    expectAnswer(run, 'receiver', '{"result":"applied"}');
-    return run;
-  };
-  const bareOnce = (name: 'bare' | 'bareSecret') => async () => {
     const run = await invokeDeployedFunction({
       fn: functions[name],
       resolve,
       endpoints,
-      events: [apiGatewayEvent({ body: newDelivery().body })],
+      events: [apiGatewayEvent(signed ? { headers, body } : { body })],
     });
     expectAnswer(run, name, '{"result":"applied"}');
     return run;
   };
-  const bareVerifyingOnce = async () => {
-    const { headers, body } = newDelivery();
-    const run = await invokeDeployedFunction({
-      fn: functions.bareVerifying,
-      resolve,
-      endpoints,
-      events: [apiGatewayEvent({ headers, body })],
-    });
-    expectAnswer(run, 'bareVerifying', '{"result":"applied"}');
-    return run;
-  };
   const starts = {
-    receiver: receiverOnce,
-    bare: bareOnce('bare'),
-    bareSecret: bareOnce('bareSecret'),
-    bareVerifying: bareVerifyingOnce,
+    receiver: once('receiver', true),
+    bare: once('bare', false),
+    bareSecret: once('bareSecret', false),
+    bareVerifying: once('bareVerifying', true),
   };
   const names = Object.keys(starts) as (keyof typeof starts)[];
 
