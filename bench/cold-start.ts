@@ -11,30 +11,21 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Stack } from 'aws-cdk-lib';
-import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { ConnectionsStack } from '../lib/connections-stack';
-import { NodeFunction } from '../lib/node-function';
 import { apiGatewayEvent } from '../local/api-gateway-event';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { ensureConnectionTable, startEmbeddedDynamoDb } from '../local/embedded-dynamodb';
-import { CONNECTION_TABLE } from '../src/connection/table';
 import { addedBy, bundleContent } from './bundle-content';
 import {
   type DeployedFunction,
-  deployedFunction,
   type Invocations,
   invokeDeployedFunction,
   startSecretsManagerStandIn,
-  synthesize,
 } from './deployed-bundle';
+import { synthesizeFunctions } from './functions-to-start';
 import { BENCH_SECRET, median, newDelivery, ROOT } from './support';
 
 /** Cold starts of each function, in rounds whose order rotates, after one of each. */
 export const COLD_START_ROUNDS = 100;
-const RECEIVER_STACK = 'CodatConnections-dev';
-const BARE_STACK = 'BenchBare';
 
 /** The medians of one function's cold starts. */
 export interface ColdStartSummary {
@@ -82,46 +73,6 @@ export interface BundleFigures {
   bareMapBytes: number;
   /** What the receiver ships beyond the bare client, per package (esbuild metafile). */
   addedBytes: [string, number][];
-}
-
-/** Synthesizes the stack of `bin/app.ts` (stage dev) and a stack holding only the bare functions. */
-export function synthesizeFunctions(outdir: string): {
-  receiver: DeployedFunction;
-  bare: DeployedFunction;
-  bareSecret: DeployedFunction;
-  bareVerifying: DeployedFunction;
-} {
-  const assembly = synthesize(outdir, (app) => {
-    new ConnectionsStack(app, RECEIVER_STACK, { stage: 'dev' });
-    const stack = new Stack(app, BARE_STACK);
-    const table = new Table(stack, 'Table', {
-      partitionKey: { name: CONNECTION_TABLE.partitionKey, type: AttributeType.STRING },
-      sortKey: { name: CONNECTION_TABLE.sortKey, type: AttributeType.STRING },
-    });
-    // The floors: the same bundling, and no --enable-source-maps (which the receiver goes without too).
-    new NodeFunction(stack, 'Bare', {
-      entry: new URL('./bare-handler.ts', import.meta.url).pathname,
-      sourceMapsAtStart: false,
-    }).useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem']);
-    new NodeFunction(stack, 'BareSecret', {
-      entry: new URL('./bare-secret-handler.ts', import.meta.url).pathname,
-      sourceMapsAtStart: false,
-    })
-      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
-      .useSecret(new Secret(stack, 'Secret'), 'SIGNING_SECRET_ARN');
-    new NodeFunction(stack, 'BareVerifying', {
-      entry: new URL('./bare-verifying-handler.ts', import.meta.url).pathname,
-      sourceMapsAtStart: false,
-    })
-      .useTable(table, 'TABLE_NAME', ['dynamodb:UpdateItem'])
-      .useSecret(new Secret(stack, 'VerifyingSecret'), 'SIGNING_SECRET_ARN');
-  });
-  return {
-    receiver: deployedFunction(assembly, RECEIVER_STACK, 'ReceiveWebhook'),
-    bare: deployedFunction(assembly, BARE_STACK, 'Bare'),
-    bareSecret: deployedFunction(assembly, BARE_STACK, 'BareSecret'),
-    bareVerifying: deployedFunction(assembly, BARE_STACK, 'BareVerifying'),
-  };
 }
 
 const answered = (run: Invocations) => run.invocations[0]?.endMs ?? Number.NaN;

@@ -114,9 +114,9 @@ export class DeliveryLog {
   /**
    * Writes the one line of a delivery: `fields` (or `described`, what `describe` made of them
    * under this invocation's context) and its `outcome` (an object, or its members as JSON text
-   * without the braces), and, with metrics, its counts. Below
-   * the log level, only the counts. The context is passed on each call, never kept, so that
-   * invocations sharing an environment never mix theirs.
+   * without the braces), and, with metrics, its counts. Below the log level, only the counts.
+   * The context is passed on each call, never kept, so that invocations sharing an environment
+   * never mix theirs.
    */
   delivery(
     level: DeliveryLevel,
