@@ -2,6 +2,7 @@ import { tombstoneExpiry, tombstoneOf } from '../connection/connection-change';
 import type { StoredConnection } from '../connection/store';
 import { CodatApiError, RequestFailedError } from '../errors';
 import { ConnectionCensus, type ConnectionCounts } from '../health/connection-census';
+import { CompanyIdCounts } from './company-ids';
 import { type AbsentConnection, isComplete } from './journal';
 import {
   addRequests,
@@ -42,20 +43,20 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
   const problems = await incompleteness(progress, ctx);
   if (problems.length > 0) return { complete: false, problems };
 
-  const reads = new Map<string, number>();
+  // Every company the listing showed, as many times as it showed it: 16 bytes a company.
+  const reads = new CompanyIdCounts();
   const absences: AbsentConnection[] = [];
   for await (const page of ctx.journal.pages(progress.walkId)) {
-    for (const companyId of page.companyIds) reads.set(companyId, (reads.get(companyId) ?? 0) + 1);
+    for (const companyId of page.companyIds) reads.add(companyId);
     absences.push(...page.absent);
   }
   const missing: string[] = [];
   // The Scan reads every live item: counted on the way, for the health metrics.
   const census = new ConnectionCensus();
   for await (const companyId of ctx.companies.companiesWithLiveConnections(census.count)) {
-    if (!reads.has(companyId)) missing.push(companyId);
+    if (reads.count(companyId) === 0) missing.push(companyId);
   }
   const lookups = await lookUp(missing, progress, ctx);
-  for (const { companyId } of lookups.absent) reads.set(companyId, 1);
   const absent = absentFromEveryRead([...absences, ...lookups.absent], reads);
   const invalid = lookups.invalid.slice(0, MAX_INVALID_NAMED).map(describeInvalid);
   if (lookups.invalid.length > invalid.length)
@@ -104,7 +105,7 @@ export async function sweep(progress: WalkProgress, ctx: WalkContext): Promise<S
  */
 function absentFromEveryRead(
   absences: readonly AbsentConnection[],
-  reads: ReadonlyMap<string, number>,
+  reads: CompanyIdCounts,
 ): AbsentConnection[] {
   const byKey = new Map<string, { first: AbsentConnection; count: number }>();
   for (const absence of absences) {
@@ -116,9 +117,12 @@ function absentFromEveryRead(
       if (absence.event.order < known.first.event.order) known.first = absence;
     }
   }
-  return [...byKey.values()]
-    .filter(({ first, count }) => count >= (reads.get(first.companyId) ?? 1))
-    .map(({ first }) => first);
+  return (
+    [...byKey.values()]
+      // A company the listing skipped was read once, by its lookup.
+      .filter(({ first, count }) => count >= Math.max(1, reads.count(first.companyId)))
+      .map(({ first }) => first)
+  );
 }
 
 /**
