@@ -37,8 +37,14 @@ export const CLIENT_POLICIES = {
    * The Connection table and the walk journal, for every function: at most 3 attempts of at most
    * 2 s each, so a failing database answers the provider 503 in about 6 s, well inside its
    * 15-second window.
+   *
+   * `cacheMiddleware`: the middleware stack is resolved once per command, not on every call, as
+   * the SDK does by default. A bare UpdateItem on DynamoDB Local took 69 to 94 µs less a call
+   * (a one-off script, 3,000 rounds each way, alternating). The SDK's condition for it: no
+   * middleware added after a client's first call of a command; this module adds its own when
+   * it creates the client, and a call given options (an abort signal) resolves the stack anew.
    */
-  dynamoDb: { maxAttempts: 3, requestHandler: DELIVERY_PATH_HANDLER },
+  dynamoDb: { maxAttempts: 3, requestHandler: DELIVERY_PATH_HANDLER, cacheMiddleware: true },
   /**
    * The receiver's signing secret: one retry only. A failed read at cold start is read again by
    * the next delivery, and a delivery that cannot read it answers 503 for the provider to retry.

@@ -68,7 +68,8 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
     if (problems.length > 0) throw new UnstorableChangeError(problems);
     const update = buildUpdate(this.tableName, change, attributes);
     try {
-      const sendOptions = options.signal ? { abortSignal: options.signal } : {};
+      // No options at all without a signal: the client's resolved middleware is used only then.
+      const sendOptions = options.signal ? { abortSignal: options.signal } : undefined;
       if (!this.options.onApplied) {
         await this.client.send(update, sendOptions);
         return 'applied';
