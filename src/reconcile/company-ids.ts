@@ -58,10 +58,10 @@ export function unpackCompanyIds(packed: PackedCompanyIds): string[] {
   return ids;
 }
 
-/** Orders two UUIDs by their words: negative, zero or positive. */
-function compareAt(words: Uint32Array, left: number, right: number): number {
+/** Orders UUID `left` of `a` and UUID `right` of `b` by their words: negative, zero or positive. */
+function compareUuids(a: Uint32Array, left: number, b: Uint32Array, right: number): number {
   for (let word = 0; word < WORDS; word++) {
-    const difference = (words[left * WORDS + word] ?? 0) - (words[right * WORDS + word] ?? 0);
+    const difference = (a[left * WORDS + word] ?? 0) - (b[right * WORDS + word] ?? 0);
     if (difference !== 0) return difference;
   }
   return 0;
@@ -76,6 +76,8 @@ export class CompanyIdCounts {
   #words = new Uint32Array(1024 * WORDS);
   #length = 0;
   readonly #others = new Map<string, number>();
+  /** The UUID asked about, packed. */
+  readonly #key = new Uint32Array(WORDS);
   /** Distinct UUIDs in order, with their counts; made on the first question. */
   #sorted: { words: Uint32Array; counts: Uint32Array; length: number } | undefined;
 
@@ -95,16 +97,12 @@ export class CompanyIdCounts {
     const other = this.#others.get(id);
     if (other !== undefined) return other;
     const sorted = this.#sort();
-    const key = new Uint32Array(WORDS);
-    if (!packUuid(id, key, 0)) return 0;
+    if (!packUuid(id, this.#key, 0)) return 0;
     let low = 0;
     let high = sorted.length - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      let difference = 0;
-      for (let word = 0; word < WORDS && difference === 0; word++) {
-        difference = (sorted.words[middle * WORDS + word] ?? 0) - (key[word] ?? 0);
-      }
+      const difference = compareUuids(sorted.words, middle, this.#key, 0);
       if (difference === 0) return sorted.counts[middle] ?? 0;
       if (difference < 0) low = middle + 1;
       else high = middle - 1;
@@ -117,12 +115,12 @@ export class CompanyIdCounts {
     const words = this.#words;
     const order = new Uint32Array(this.#length);
     for (let index = 0; index < order.length; index++) order[index] = index;
-    order.sort((left, right) => compareAt(words, left, right));
+    order.sort((left, right) => compareUuids(words, left, words, right));
     const distinct = new Uint32Array(this.#length * WORDS);
     const counts = new Uint32Array(this.#length);
     let length = 0;
     for (const index of order) {
-      if (length > 0 && sameAs(distinct, length - 1, words, index)) {
+      if (length > 0 && compareUuids(distinct, length - 1, words, index) === 0) {
         counts[length - 1] = (counts[length - 1] ?? 0) + 1;
         continue;
       }
@@ -134,12 +132,4 @@ export class CompanyIdCounts {
     this.#sorted = { words: distinct, counts, length };
     return this.#sorted;
   }
-}
-
-/** Whether UUID `left` of `a` is UUID `right` of `b`. */
-function sameAs(a: Uint32Array, left: number, b: Uint32Array, right: number): boolean {
-  for (let word = 0; word < WORDS; word++) {
-    if (a[left * WORDS + word] !== b[right * WORDS + word]) return false;
-  }
-  return true;
 }
