@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { jest } from '@jest/globals';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
 import { storageError } from '../src/connection/dynamodb-errors';
@@ -283,6 +285,22 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
       expect(retry.tombstoned + retry.unchanged).toBe(120);
       expect((await table.store.listByCompany(companyId)).every((item) => item.deleted)).toBe(true);
     } finally {
+      client.destroy();
+    }
+  });
+
+  it('resolves the client’s middleware once for all its writes, not on every delivery', async () => {
+    const client = localDynamoDbClient(table.endpoint);
+    const store = new DynamoDbConnectionStore(client, table.tableName);
+    const resolve = jest.spyOn(UpdateItemCommand.prototype, 'resolveMiddleware');
+    try {
+      for (const type of ['connected', 'disconnected', 'reconnected']) {
+        await store.write(eventAt(type, ids(), '10:00:00'));
+      }
+
+      expect(resolve).toHaveBeenCalledTimes(1);
+    } finally {
+      resolve.mockRestore();
       client.destroy();
     }
   });
