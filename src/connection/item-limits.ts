@@ -149,30 +149,16 @@ class ItemWalk implements AttributeSink {
   }
 }
 
-function walk(item: Readonly<Record<string, unknown>>): { problems: Problem[]; size: number } {
-  const items = new ItemWalk();
-  for (const attribute of Object.keys(item)) items.attribute(attribute, item[attribute]);
-  return items.finish();
-}
-
 /**
- * The problems DynamoDB would refuse the item for, each naming its path in the delivery
- * (`payload.connection.connectionInfo.a.b`, `payload.referenceCompany.tags.` for an empty key):
- * empty keys, keys of 64 KB or more, nesting deeper than 32 levels, numbers outside DynamoDB's
- * range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them outside keys.
+ * The problems DynamoDB would refuse the item that the write of `change` leaves for, each naming
+ * its path in the delivery (`payload.connection.connectionInfo.a.b`, `payload.referenceCompany.tags.`
+ * for an empty key): empty keys, keys of 64 KB or more, nesting deeper than 32 levels, numbers
+ * outside DynamoDB's range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them
+ * outside keys. What the store and the reconciler check before every write.
  *
- * `item` is the whole item one write stores, as plain values: the key attributes, the
- * attributes of the change and `firstStoredAt` (see `storedItem` in stored-item.ts).
- * `undefined` values are left out, as the write removes them. One walk, bounded by the nesting
- * limit for a hostile body.
- */
-export function itemLimitProblems(item: Readonly<Record<string, unknown>>): Problem[] {
-  return walk(item).problems;
-}
-
-/**
- * `itemLimitProblems(storedItem(change, attributes))`, without building the item: what the
- * store checks before every write.
+ * The item is walked as `storedAttributes` (stored-item.ts) gives it, without building it: the
+ * key attributes, the change's `attributes` and `firstStoredAt`. `undefined` values are left out,
+ * as the write removes them. One walk, bounded by the nesting limit for a hostile body.
  */
 export function changeLimitProblems(
   change: ConnectionChange,
@@ -185,5 +171,7 @@ export function changeLimitProblems(
 
 /** The item's size as DynamoDB counts it against its 400 KB: names and values, with overheads. */
 export function itemBytes(item: Readonly<Record<string, unknown>>): number {
-  return walk(item).size;
+  const items = new ItemWalk();
+  for (const attribute of Object.keys(item)) items.attribute(attribute, item[attribute]);
+  return items.finish().size;
 }

@@ -69,7 +69,8 @@ export function storedAttributes(
 
 /**
  * The whole item the write of `change` leaves, as plain values (`undefined` for removed
- * attributes): what `itemLimitProblems` in item-limits.ts checks before the write.
+ * attributes), built from `storedAttributes`, which `changeLimitProblems` in item-limits.ts
+ * walks before the write.
  */
 export function storedItem(
   change: ConnectionChange,
