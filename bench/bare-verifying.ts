@@ -3,16 +3,17 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
 import { toConnectionChange } from '../src/connection/connection-change';
-import { buildUpdate } from '../src/connection/connection-update';
 import { ConnectionEvent } from '../src/connection/schema';
+import { plainUpdate } from './plain-update';
 
 /**
  * The per-delivery floor of a receiver that verifies: what any receiver of signed Codat
  * webhooks must do before its write, written plainly, with nothing of this project's own
  * around it. It checks the Standard Webhooks signature (the timestamp within 5 minutes, an
  * HMAC-SHA256 of `id.timestamp.body` equal to one `v1` entry), parses the body and validates
- * it against the contract's schema, then sends the same conditional UpdateItem the store sends.
- * No middleware, no log line, no metrics, no size or safety checks, no early timeout. The
+ * it against the contract's schema, then sends the same conditional UpdateItem the store sends,
+ * built plainly (bench/plain-update.ts: util-dynamodb's `marshall`). No middleware, no log line,
+ * no metrics, no size or safety checks, no early timeout. The
  * receiver's ratio to this is what its own design costs per delivery, as the cold start's
  * ratio to the bare function that reads the secret is what its own code costs at start.
  */
@@ -44,7 +45,7 @@ export function bareVerifyingReceiver(client: DynamoDBClient, tableName: string,
     if (!validated.success) return answer(400, '{"error":"payload"}');
     const change = toConnectionChange(validated.output, { receivedAt: new Date(), tombstoneTtlDays: 30 });
     try {
-      await client.send(buildUpdate(tableName, change));
+      await client.send(plainUpdate(tableName, change));
       return answer(200, '{"result":"applied"}');
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return answer(200, '{"result":"stale"}');

@@ -11,7 +11,7 @@ import { eachAtMost } from './bounded-writes';
 import { tombstoneOf } from './connection-change';
 import { buildUpdate } from './connection-update';
 import { storageError } from './dynamodb-errors';
-import { changeLimitProblems } from './item-limits';
+import { marshalChange } from './item-limits';
 import type {
   CompanyLister,
   CompanyTombstone,
@@ -23,12 +23,7 @@ import type {
   StoredConnection,
   WriteOutcome,
 } from './store';
-import {
-  type DynamoDbConnectionStoreOptions,
-  itemAttributes,
-  newImageOf,
-  toStoredConnection,
-} from './stored-item';
+import { type DynamoDbConnectionStoreOptions, newImageOf, toStoredConnection } from './stored-item';
 import { CONNECTION_TABLE } from './table';
 
 export type { AppliedWrite, DynamoDbConnectionStoreOptions } from './stored-item';
@@ -63,10 +58,9 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
   async write(change: ConnectionChange, options: { signal?: AbortSignal } = {}): Promise<WriteOutcome> {
     // Decided before the write: a value DynamoDB refuses would fail it with a 4xx that no
     // retry cures. Refused as the sender's (400, naming the path), never answered 5xx.
-    const attributes = itemAttributes(change);
-    const problems = changeLimitProblems(change, attributes);
+    const { item, problems } = marshalChange(change);
     if (problems.length > 0) throw new UnstorableChangeError(problems);
-    const update = buildUpdate(this.tableName, change, attributes);
+    const update = buildUpdate(this.tableName, change, item);
     try {
       // No options at all without a signal: the client's resolved middleware is used only then.
       const sendOptions = options.signal ? { abortSignal: options.signal } : undefined;

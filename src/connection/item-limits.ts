@@ -1,3 +1,4 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { MAX_ITEM_BYTES, MAX_NAME_BYTES, MAX_NESTING_LEVELS, numberProblem } from './dynamodb-limits';
 import type { Problem } from './schema';
 import type { ConnectionChange } from './store';
@@ -63,14 +64,18 @@ function numberBytes(value: number): number {
 }
 
 /**
- * One walk of an item's attributes, in order: their problems and their size as DynamoDB counts
- * it. Plain values are sized where they stand; only a map or a list is descended into, by a
- * recursion that stops at DynamoDB's nesting limit, so a hostile body cannot deepen it. The path
- * of a value is built only for a problem, from the keys of the maps and lists above it.
+ * One walk of an item's attributes, in order: each one as DynamoDB's value (what util-dynamodb's
+ * `marshall` makes of it, with `removeUndefinedValues` and `allowImpreciseNumbers`), its problems
+ * and its size as DynamoDB counts it. The write sends these values, so an item is walked once,
+ * not once to check it and once more to marshal it. Only a map or a list is descended into, by
+ * a recursion that stops at DynamoDB's nesting limit, so a hostile body cannot deepen it. The
+ * path of a value is built only for a problem, from the keys of the maps and lists above it.
  */
 class ItemWalk implements AttributeSink {
   readonly problems: Problem[] = [];
   size = 0;
+  /** The attributes given, as DynamoDB's values; an `undefined` one is left out, as the write removes it. */
+  readonly item: Record<string, AttributeValue> = {};
   #attribute = '';
   /** The keys from the attribute down to the map or list being walked. */
   readonly #keys: string[] = [];
@@ -79,8 +84,11 @@ class ItemWalk implements AttributeSink {
   attribute(name: string, value: unknown): void {
     if (value === undefined) return;
     this.#attribute = name;
-    const size = utf8Bytes(name) + this.#value(value, 1, undefined);
-    this.size += size;
+    const start = this.size;
+    this.size += utf8Bytes(name);
+    const marshalled = this.#value(value, 1, undefined);
+    if (marshalled !== undefined) this.item[name] = marshalled;
+    const size = this.size - start;
     if (this.#largest === undefined || size > this.#largest[1]) this.#largest = [name, size];
   }
 
@@ -101,72 +109,116 @@ class ItemWalk implements AttributeSink {
     this.problems.push({ path: [deliveryPath(this.#attribute), ...keys].join('.'), message });
   }
 
-  /** The size of `value`, found at `key` of a map or list at `level` (the item is level 1). */
-  #value(value: unknown, level: number, key: string | undefined): number {
-    if (typeof value === 'string') return utf8Bytes(value);
+  /**
+   * `value`, found at `key` of a map or list at `level` (the item is level 1), as DynamoDB's
+   * value, its size added to the item's. A value with a problem is left out (`undefined`): an
+   * item with problems is never written.
+   */
+  #value(value: unknown, level: number, key: string | undefined): AttributeValue | undefined {
+    if (typeof value === 'string') {
+      this.size += utf8Bytes(value);
+      return { S: value };
+    }
     if (typeof value === 'number') {
       const problem = numberProblem(value);
-      if (problem === undefined) return numberBytes(value);
-      this.#problem(key, problem);
-      return 0;
+      if (problem !== undefined) {
+        this.#problem(key, problem);
+        return undefined;
+      }
+      this.size += numberBytes(value);
+      return { N: String(value) };
     }
-    if (value === null || typeof value === 'boolean') return 1;
-    if (typeof value !== 'object') return 0;
+    if (typeof value === 'boolean') {
+      this.size += 1;
+      return { BOOL: value };
+    }
+    if (value === null) {
+      this.size += 1;
+      return { NULL: true };
+    }
+    // JSON has nothing else; a function or a symbol is left out, as marshall leaves it.
+    if (typeof value !== 'object') return undefined;
     if (level + 1 > MAX_NESTING_LEVELS) {
       this.#problem(key, `nests deeper than DynamoDB's ${MAX_NESTING_LEVELS} levels`);
-      return 0;
+      return undefined;
     }
     if (key !== undefined) this.#keys.push(key);
-    const size = Array.isArray(value) ? this.#list(value, level + 1) : this.#map(value, level + 1);
+    const marshalled = Array.isArray(value) ? this.#list(value, level + 1) : this.#map(value, level + 1);
     if (key !== undefined) this.#keys.pop();
-    return size;
+    return marshalled;
   }
 
-  #list(list: readonly unknown[], level: number): number {
-    let size = 3;
+  #list(list: readonly unknown[], level: number): AttributeValue {
+    this.size += 3;
+    const elements: AttributeValue[] = [];
     for (let index = 0; index < list.length; index++) {
       const element = list[index];
       if (element === undefined) continue;
-      size += 1 + this.#value(element, level, String(index));
+      this.size += 1;
+      const marshalled = this.#value(element, level, String(index));
+      if (marshalled !== undefined) elements.push(marshalled);
     }
-    return size;
+    return { L: elements };
   }
 
-  #map(map: object, level: number): number {
-    let size = 3;
+  #map(map: object, level: number): AttributeValue {
+    this.size += 3;
+    const members: Record<string, AttributeValue> = {};
     for (const key of Object.keys(map)) {
       const element = (map as Record<string, unknown>)[key];
       if (element === undefined) continue;
       const keyBytes = utf8Bytes(key);
-      size += 1 + keyBytes;
+      this.size += 1 + keyBytes;
       if (keyBytes === 0) this.#problem(key, 'is an empty key, which DynamoDB cannot store');
       else if (keyBytes > MAX_NAME_BYTES) {
         this.#problem(key, `is a key of ${keyBytes} bytes; DynamoDB allows at most ${MAX_NAME_BYTES}`);
       }
-      size += this.#value(element, level, key);
+      const marshalled = this.#value(element, level, key);
+      if (marshalled !== undefined) members[key] = marshalled;
     }
-    return size;
+    return { M: members };
   }
 }
 
+/** The whole item a change's write leaves, as DynamoDB's values, and what DynamoDB would refuse of it. */
+export interface MarshalledChange {
+  /**
+   * The key attributes, the change's attributes and `firstStoredAt` (as this delivery's time), as
+   * `marshall` makes them; a removed attribute is left out. Meant to be written only when there
+   * are no problems: a value with one is left out.
+   */
+  item: Record<string, AttributeValue>;
+  /** What DynamoDB would refuse, each naming its path in the delivery; empty when it can be written. */
+  problems: Problem[];
+}
+
 /**
- * The problems DynamoDB would refuse the item that the write of `change` leaves for, each naming
- * its path in the delivery (`payload.connection.connectionInfo.a.b`, `payload.referenceCompany.tags.`
- * for an empty key): empty keys, keys of 64 KB or more, nesting deeper than 32 levels, numbers
- * outside DynamoDB's range, and an item over 400 KB. Empty strings are fine: DynamoDB stores them
- * outside keys. What the store and the reconciler check before every write.
+ * The item that the write of `change` leaves, as DynamoDB's values, and the problems DynamoDB
+ * would refuse it for, each naming its path in the delivery (`payload.connection.connectionInfo.a.b`,
+ * `payload.referenceCompany.tags.` for an empty key): empty keys, keys of 64 KB or more, nesting
+ * deeper than 32 levels, numbers outside DynamoDB's range, and an item over 400 KB. Empty strings
+ * are fine: DynamoDB stores them outside keys. What the store and the reconciler check before
+ * every write, and what the store's write sends (`buildUpdate`).
  *
- * The item is walked as `storedAttributes` (stored-item.ts) gives it, without building it: the
- * key attributes, the change's `attributes` and `firstStoredAt`. `undefined` values are left out,
- * as the write removes them. One walk, bounded by the nesting limit for a hostile body.
+ * The item is walked as `storedAttributes` (stored-item.ts) gives it: the key attributes, the
+ * change's `attributes` and `firstStoredAt`. `undefined` values are left out, as the write
+ * removes them. One walk, bounded by the nesting limit for a hostile body.
  */
+export function marshalChange(
+  change: ConnectionChange,
+  attributes: Readonly<Record<string, unknown>> = itemAttributes(change),
+): MarshalledChange {
+  const items = new ItemWalk();
+  storedAttributes(change, attributes, items);
+  return { item: items.item, problems: items.finish().problems };
+}
+
+/** The problems of `marshalChange`, alone. */
 export function changeLimitProblems(
   change: ConnectionChange,
   attributes: Readonly<Record<string, unknown>> = itemAttributes(change),
 ): Problem[] {
-  const items = new ItemWalk();
-  storedAttributes(change, attributes, items);
-  return items.finish().problems;
+  return marshalChange(change, attributes).problems;
 }
 
 /** The item's size as DynamoDB counts it against its 400 KB: names and values, with overheads. */

@@ -28,7 +28,24 @@ export const CONNECTION_FIELDS = [
   'connectionInfo',
 ] as const satisfies readonly Exclude<keyof Connection, 'id'>[];
 
-/** The attributes one change writes; `undefined` means the attribute is removed. */
+/**
+ * The attributes every write sets or removes, in the order `itemAttributes` gives them: the
+ * update's names and placeholders are built once from this list.
+ */
+export const WRITTEN_ATTRIBUTES: readonly string[] = [
+  ...CONNECTION_FIELDS,
+  'companyName',
+  'companyTags',
+  'lastEventId',
+  'lastEventType',
+  'lastEventGeneratedDate',
+  'eventOrder',
+  'deleted',
+  expiryAttribute,
+  'storedAt',
+];
+
+/** The attributes one change writes (`WRITTEN_ATTRIBUTES`); `undefined` means the attribute is removed. */
 export function itemAttributes(change: ConnectionChange): Record<string, unknown> {
   const attributes: Record<string, unknown> = {};
   for (const field of CONNECTION_FIELDS) attributes[field] = change.connection[field];
