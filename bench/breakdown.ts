@@ -103,7 +103,7 @@ export async function measureBreakdown(): Promise<BreakdownFigures> {
       fresh,
     )
     .add(
-      'toConnectionChange + buildUpdate',
+      'toConnectionChange + buildUpdate (the item marshalled and checked against DynamoDB’s limits in one walk)',
       () => {
         buildUpdate(
           't',
