@@ -7,6 +7,7 @@
  * the bench checks; a test compares the two ways of filling item for item.
  */
 import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import { marshalChange } from '../src/connection/item-limits';
 import type { ConnectionChange } from '../src/connection/store';
 import { newImageOf } from '../src/connection/stored-item';
 import {
@@ -50,7 +51,7 @@ export function batchingWriter(client: DynamoDBClient, tableName: string) {
   return {
     write: async (change: ConnectionChange) => {
       if (failure) throw failure;
-      pending.push({ PutRequest: { Item: newImageOf(change, undefined) } });
+      pending.push({ PutRequest: { Item: newImageOf(marshalChange(change).item, undefined) } });
       if (pending.length >= BATCH) {
         start(pending);
         pending = [];

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { jest } from '@jest/globals';
 import { localDynamoDbClient } from '../local/dynamodb-client';
 import { companyDeletedEvent, tombstoneOf } from '../src/connection/connection-change';
 import { storageError } from '../src/connection/dynamodb-errors';
-import { DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
+import { type AppliedWrite, DynamoDbConnectionStore } from '../src/connection/dynamodb-store';
 import type { CompanyTombstone, ConnectionChange } from '../src/connection/store';
 import { StorageRejectedError, StorageUnavailableError } from '../src/errors';
 import { changeOf } from './support/changes';
@@ -35,6 +35,18 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
   afterAll(async () => {
     await table.close();
   });
+
+  /** The stored item of connection `key`, as DynamoDB holds it. */
+  async function storedItem(key: ReturnType<typeof ids>) {
+    const { Item } = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: { companyId: { S: key.companyId }, connectionId: { S: key.connectionId } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item;
+  }
 
   it('stores a new connection and reports it applied', async () => {
     const change = changeOf({ eventType: 'connection.connected', ...ids() });
@@ -93,6 +105,22 @@ describe.each(ENGINES)('the DynamoDB connection store on %s', (engine) => {
     expect(stored?.connection.status).toBe('Linked');
     expect(stored?.firstStoredAt).toBe('2026-11-28T12:00:00.000Z');
     expect(stored?.storedAt).toBe('2026-11-28T13:00:00.000Z');
+  });
+
+  it('hands onApplied the old item and the new one exactly as the write leaves them', async () => {
+    const images: AppliedWrite[] = [];
+    const store = new DynamoDbConnectionStore(table.client, table.tableName, {
+      onApplied: (write) => images.push(write),
+    });
+    const key = ids();
+    await store.write(eventAt('created', key, '09:00:00'));
+    const first = await storedItem(key);
+    await store.write(
+      eventAt('connected', key, '09:01:00', { receivedAt: new Date('2026-11-28T13:00:00Z') }),
+    );
+
+    expect(images).toEqual([{ newImage: first }, { oldImage: first, newImage: await storedItem(key) }]);
+    expect(images[1]?.newImage.firstStoredAt).toEqual({ S: '2026-11-28T12:00:00.000Z' });
   });
 
   it('orders events by time, not by how the time is written', async () => {

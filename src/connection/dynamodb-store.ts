@@ -72,7 +72,7 @@ export class DynamoDbConnectionStore implements ConnectionStore, CompanyLister {
       const { Attributes } = await this.client.send(update, sendOptions);
       this.options.onApplied({
         ...(Attributes ? { oldImage: Attributes } : {}),
-        newImage: newImageOf(change, Attributes),
+        newImage: newImageOf(item, Attributes),
       });
       return 'applied';
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Connection } from './schema';
 import type { ConnectionChange, StoredConnection } from './store';
 import { CONNECTION_TABLE } from './table';
@@ -118,13 +118,16 @@ export interface DynamoDbConnectionStoreOptions {
   onApplied?: (write: AppliedWrite) => void;
 }
 
-/** The item a write of `change` leaves, given the item before it. */
-export function newImageOf(change: ConnectionChange, old: Record<string, AttributeValue> | undefined) {
-  const item = { ...storedItem(change), firstStoredAt: old?.firstStoredAt?.S ?? change.receivedAt };
-  return marshall(item, { removeUndefinedValues: true, allowImpreciseNumbers: true }) as Record<
-    string,
-    AttributeValue
-  >;
+/**
+ * The item a write leaves, given the item before it: `item` is what the write sends
+ * (`marshalChange` in item-limits.ts), with `firstStoredAt` kept from the stored item.
+ */
+export function newImageOf(
+  item: Readonly<Record<string, AttributeValue>>,
+  old: Record<string, AttributeValue> | undefined,
+): Record<string, AttributeValue> {
+  const firstStoredAt = old?.firstStoredAt?.S;
+  return firstStoredAt === undefined ? { ...item } : { ...item, firstStoredAt: { S: firstStoredAt } };
 }
 
 /** A stored item (a GetItem or Query result, or a stream image) as the domain sees it. */
